@@ -1,0 +1,68 @@
+// The one error class every failure is reported as: a stable code, HubSpot's details, never a secret.
+
+/** Stable codes for everything hubspot-identify reports. */
+export type HubSpotIdentifyErrorCode =
+  /** No access token: neither `accessToken` nor `HUBSPOT_ACCESS_TOKEN`. Thrown at creation. */
+  | 'HSI_NO_ACCESS_TOKEN'
+  /** An option has a value that cannot work. Thrown at creation. */
+  | 'HSI_INVALID_OPTION'
+  /** HubSpot answered 401: the access token is wrong or revoked. */
+  | 'HSI_UNAUTHORIZED'
+  /** HubSpot answered 403: missing scope, or the account is not Professional/Enterprise. */
+  | 'HSI_FORBIDDEN'
+  /** HubSpot answered 429: calls pause for the time HubSpot asks. */
+  | 'HSI_RATE_LIMITED'
+  /** HubSpot answered with another error status (5xx, 400, …). */
+  | 'HSI_HUBSPOT_ERROR'
+  /** HubSpot could not be reached (DNS, connection refused or reset). */
+  | 'HSI_NETWORK_ERROR'
+  /** HubSpot answered 2xx without a usable `{ token }`. */
+  | 'HSI_BAD_RESPONSE'
+  /** HubSpot took longer than `timeout`: the page went out anonymous. */
+  | 'HSI_TIMEOUT'
+  /** The visitor resolver threw, or returned an email that is not sent to HubSpot. */
+  | 'HSI_INVALID_VISITOR'
+  /** The page has no loader tag, `</head>` or `</body>` to inject before. */
+  | 'HSI_NO_INSERTION_POINT'
+  /** The body was already compressed or encoded when it reached the middleware. */
+  | 'HSI_ENCODED_BODY'
+  /** The token store (Redis) failed: the in-memory cache is used meanwhile. */
+  | 'HSI_STORE_UNAVAILABLE';
+
+export interface HubSpotIdentifyErrorDetails {
+  /** HTTP status HubSpot answered with, when it answered. */
+  status?: number;
+  /** HubSpot's `correlationId`, for HubSpot support. */
+  correlationId?: string;
+  /** HubSpot's `category`, e.g. `RATE_LIMITS`. */
+  category?: string;
+  /** Milliseconds until calls to HubSpot resume, for 401, 403 and 429. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+const brand = Symbol.for('hubspot-identify.error');
+
+export class HubSpotIdentifyError extends Error {
+  override readonly name = 'HubSpotIdentifyError';
+  readonly code: HubSpotIdentifyErrorCode;
+  readonly status?: number;
+  readonly correlationId?: string;
+  readonly category?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(code: HubSpotIdentifyErrorCode, message: string, details: HubSpotIdentifyErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = details.status;
+    this.correlationId = details.correlationId;
+    this.category = details.category;
+    this.retryAfterMs = details.retryAfterMs;
+    Object.defineProperty(this, brand, { value: true });
+  }
+}
+
+/** True for errors from hubspot-identify, including ones from another copy of the package. */
+export function isHubSpotIdentifyError(value: unknown): value is HubSpotIdentifyError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}

@@ -1,0 +1,151 @@
+// The framework-agnostic core: createIdentifier() ties options, visitor checks, the token source and the script together.
+import { createHash } from 'node:crypto';
+import type { Transform } from 'node:stream';
+import { HubSpotIdentifyError } from './errors.js';
+import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html.js';
+import { createInjectingStream, StreamingInjector } from './html-stream.js';
+import { mintToken } from './hubspot-api.js';
+import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type VisitorInput } from './options.js';
+import { createReporter, type Report } from './report.js';
+import { scriptTag, type WidgetSettings } from './script.js';
+import { TokenSource } from './token-source.js';
+import { checkVisitor, emailKey } from './visitor.js';
+
+/** An identified visitor, as templates see it (`hsIdentity`). */
+export interface Identity {
+  email: string;
+  token: string;
+  /** The object given to the widget as `window.hsConversationsSettings`. */
+  settings: WidgetSettings;
+  /** The whole `<script>` element, with the request's CSP nonce where there is one. */
+  scriptTag: string;
+}
+
+export interface IdentifyContext<Req = unknown> {
+  /** Passed to an `accessToken` function. */
+  request?: Req;
+  /** CSP nonce for `scriptTag`. */
+  nonce?: string | null;
+}
+
+export interface Identifier<Req = unknown, Res = unknown> {
+  /** The visitor's identity, or null when anonymous, invalid, or HubSpot gives no token within `timeout`. Never rejects. */
+  identify(visitor: VisitorInput, context?: IdentifyContext<Req>): Promise<Identity | null>;
+  /** `html` with the identity's script injected once; unchanged for a null identity. */
+  inject(html: string, identity: Identity | null | undefined, options?: { nonce?: string | null }): string;
+  /** The same for a whole body held as bytes. */
+  injectBytes(body: Buffer, identity: Identity | null | undefined, options?: { nonce?: string | null }): Buffer;
+  /** A Transform injecting the identity's script into streamed HTML. */
+  injectStream(identity: Identity, options?: { nonce?: string | null }): Transform;
+  /** The options as resolved at creation. */
+  readonly options: ResolvedOptions<Req, Res>;
+  /** @internal Reports a failure to onError and the logger. */
+  readonly report: Report;
+  /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
+  createInjector(identity: Identity): StreamingInjector;
+  /** @internal Says once when a page had nowhere to inject. */
+  noteOutcome(outcome: InjectOutcome | undefined): void;
+}
+
+/** A short, non-reversible name for a HubSpot account, from its access token. */
+function accountHasher(): (accessToken: string) => string {
+  const known = new Map<string, string>();
+  return (accessToken) => {
+    let hash = known.get(accessToken);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(accessToken).digest('base64url').slice(0, 22);
+      if (known.size >= 1000) known.clear();
+      known.set(accessToken, hash);
+    }
+    return hash;
+  };
+}
+
+export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Identifier<Req, Res> {
+  const resolved = resolveOptions(options);
+  const report = createReporter(resolved.onError, resolved.logger);
+  const accountOf = accountHasher();
+  const source = new TokenSource({
+    store: resolved.store,
+    mint: (accessToken, visitor) => mintToken({
+      fetch: resolved.fetch,
+      url: resolved.tokenUrl,
+      accessToken,
+      visitor,
+      timeoutMs: resolved.requestTimeout,
+      defaultRateLimitWaitMs: resolved.rateLimitPause,
+    }),
+    now: resolved.now,
+    maxAge: resolved.cache.maxAge,
+    refreshAfter: resolved.cache.refreshAfter,
+    max: resolved.cache.max,
+    timeout: resolved.timeout,
+    refusedPause: resolved.refusedPause,
+    report,
+  });
+
+  const tagFor = (identity: Identity, nonce: string | null | undefined) =>
+    nonce === undefined ? identity.scriptTag : scriptTag(identity.settings, nonce);
+
+  const noteOutcome = (outcome: InjectOutcome | undefined) => {
+    if (outcome === 'no-insertion-point') {
+      report(new HubSpotIdentifyError('HSI_NO_INSERTION_POINT',
+        'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.'));
+    }
+  };
+
+  return {
+    options: resolved,
+    report,
+    noteOutcome,
+
+    async identify(input, context = {}) {
+      const check = checkVisitor(input);
+      if (!check.ok) {
+        report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
+        return null;
+      }
+      const visitor = check.visitor;
+      if (!visitor) return null;
+      let accessToken: string | null | undefined;
+      try {
+        accessToken = await resolved.accessToken(context.request);
+      } catch (error) {
+        report(new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN', `The accessToken function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+        return null;
+      }
+      if (typeof accessToken !== 'string' || accessToken === '') return null;
+      const account = accountOf(accessToken);
+      const token = await source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
+      if (token === null) return null;
+      const settings: WidgetSettings = {
+        identificationEmail: visitor.email,
+        identificationToken: token,
+        loadImmediately: resolved.loadImmediately,
+      };
+      return { email: visitor.email, token, settings, scriptTag: scriptTag(settings, context.nonce) };
+    },
+
+    inject(html, identity, injectOptions = {}) {
+      if (!identity || typeof html !== 'string') return html;
+      const result = injectIntoHtml(html, tagFor(identity, injectOptions.nonce));
+      noteOutcome(result.outcome);
+      return result.html;
+    },
+
+    injectBytes(body, identity, injectOptions = {}) {
+      if (!identity) return body;
+      const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
+      noteOutcome(result.outcome);
+      return result.body;
+    },
+
+    injectStream(identity, injectOptions = {}) {
+      return createInjectingStream(tagFor(identity, injectOptions.nonce), noteOutcome);
+    },
+
+    createInjector(identity) {
+      return new StreamingInjector(identity.scriptTag);
+    },
+  };
+}

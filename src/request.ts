@@ -1,0 +1,121 @@
+// What every adapter shares: from a request to an identity, the token route, and which responses to rewrite.
+import { HubSpotIdentifyError } from './errors.js';
+import { createIdentifier, type Identifier, type Identity } from './identifier.js';
+import type { HubSpotIdentifyOptions, VisitorInput } from './options.js';
+
+/** How an adapter reads its framework's request. */
+export interface FrameworkBinding<Req, Res> {
+  /** The framework's usual logged-in user (the default `visitor`). */
+  user(req: Req): unknown;
+  method(req: Req): string;
+  accept(req: Req): string | undefined;
+  /** The framework's conventional CSP nonce (the default `nonce`). */
+  nonce(req: Req, res: Res): unknown;
+}
+
+export interface TokenRouteAnswer {
+  status: 200 | 401 | 503;
+  body: { email: string; token: string } | { error: string };
+}
+
+/** Accept headers that take an HTML page: absent, text/html, text/* or *\/*. */
+const TAKES_HTML = /text\/html|text\/\*|\*\/\*/i;
+
+export function acceptsHtml(method: string, accept: string | undefined): boolean {
+  return (method === 'GET' || method === 'HEAD') && (accept === undefined || accept === '' || TAKES_HTML.test(accept));
+}
+
+export function isHtml(contentType: unknown): boolean {
+  return typeof contentType === 'string' && /^\s*text\/html\b/i.test(contentType);
+}
+
+/** Whether a body is encoded (gzip, br, …) and so must be left alone. */
+export function isEncoded(contentEncoding: unknown): boolean {
+  return contentEncoding !== undefined && contentEncoding !== null && String(contentEncoding).toLowerCase() !== 'identity' && String(contentEncoding) !== '';
+}
+
+/** Cache-Control for a response that carries an identity: `private`, or the app's stricter `no-store`. */
+export function privateCacheControl(existing: unknown): string {
+  const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
+  if (/\bno-store\b/i.test(current)) return current;
+  const kept = current.split(',').map((directive) => directive.trim())
+    .filter((directive) => directive !== '' && !/^(public|private|s-maxage\b.*)$/i.test(directive));
+  return ['private', ...kept].join(', ');
+}
+
+export interface RequestIdentifier<Req, Res> {
+  readonly core: Identifier<Req, Res>;
+  /** The request's identity, or null. Never throws: a failing user function renders the page anonymous. */
+  identify(req: Req, res: Res): Promise<Identity | null>;
+  /** The JSON answer of `tokenRoute` for this request. */
+  tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer>;
+  /** Whether a response with these headers is rewritten; says once why an encoded HTML body is not. */
+  shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean;
+}
+
+export function createRequestIdentifier<Req, Res>(
+  options: HubSpotIdentifyOptions<Req, Res> | undefined,
+  binding: FrameworkBinding<Req, Res>,
+): RequestIdentifier<Req, Res> {
+  const core = createIdentifier(options);
+  const { visitor, shouldIdentify, nonce } = core.options;
+  const visitorOf = visitor ?? ((req: Req) => binding.user(req) as VisitorInput);
+  const identifies = shouldIdentify ?? ((req: Req) => acceptsHtml(binding.method(req), binding.accept(req)));
+  const nonceOf = nonce ?? binding.nonce;
+
+  const failed = (what: string, error: unknown) => {
+    core.report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+  };
+
+  async function resolve(req: Req, res: Res): Promise<{ visitor: VisitorInput; identity: Identity | null }> {
+    let input: VisitorInput;
+    try {
+      input = await visitorOf(req);
+    } catch (error) {
+      failed('visitor', error);
+      return { visitor: null, identity: null };
+    }
+    let requestNonce: unknown;
+    try {
+      requestNonce = nonceOf(req, res);
+    } catch (error) {
+      failed('nonce', error);
+      return { visitor: input, identity: null };
+    }
+    const identity = await core.identify(input, { request: req, nonce: typeof requestNonce === 'string' ? requestNonce : undefined });
+    return { visitor: input, identity };
+  }
+
+  return {
+    core,
+
+    async identify(req, res) {
+      try {
+        if (!identifies(req)) return null;
+      } catch (error) {
+        failed('shouldIdentify', error);
+        return null;
+      }
+      return (await resolve(req, res)).identity;
+    },
+
+    async tokenRoute(req, res) {
+      const { visitor: input, identity } = await resolve(req, res);
+      if (identity) return { status: 200, body: { email: identity.email, token: identity.token } };
+      const anonymous = input === null || input === undefined || input === '';
+      return anonymous
+        ? { status: 401, body: { error: 'The visitor is not logged in.' } }
+        : { status: 503, body: { error: 'No identification token could be had; try again later.' } };
+    },
+
+    shouldRewrite(contentType, contentEncoding, compressionHint) {
+      if (!core.options.inject || !isHtml(contentType)) return false;
+      if (isEncoded(contentEncoding)) {
+        core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
+          `An HTML response was already encoded (${String(contentEncoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
+        return false;
+      }
+      return true;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createIdentifier, DEFAULTS, HubSpotIdentifyError, isHubSpotIdentifyError } from '../src/index.js';
+
+const HOUR = 3_600_000;
+
+function creationError(options: Parameters<typeof createIdentifier>[0]): HubSpotIdentifyError {
+  try {
+    createIdentifier(options);
+  } catch (error) {
+    expect(isHubSpotIdentifyError(error)).toBe(true);
+    return error as HubSpotIdentifyError;
+  }
+  throw new Error('expected creation to fail');
+}
+
+describe('options', () => {
+  const saved = process.env['HUBSPOT_ACCESS_TOKEN'];
+  afterEach(() => {
+    if (saved === undefined) delete process.env['HUBSPOT_ACCESS_TOKEN'];
+    else process.env['HUBSPOT_ACCESS_TOKEN'] = saved;
+  });
+
+  it('fails at creation, with the fix, when no access token is set anywhere', () => {
+    delete process.env['HUBSPOT_ACCESS_TOKEN'];
+    const error = creationError({});
+    expect(error.code).toBe('HSI_NO_ACCESS_TOKEN');
+    expect(error.message).toMatch(/HUBSPOT_ACCESS_TOKEN is not set: pass accessToken or set the variable/);
+  });
+
+  it('takes the token from HUBSPOT_ACCESS_TOKEN by default', () => {
+    process.env['HUBSPOT_ACCESS_TOKEN'] = 'pat-from-env';
+    expect(() => createIdentifier()).not.toThrow();
+  });
+
+  it('accepts a function of the request as access token without the variable', () => {
+    delete process.env['HUBSPOT_ACCESS_TOKEN'];
+    expect(() => createIdentifier({ accessToken: () => 'pat' })).not.toThrow();
+  });
+
+  it.each([
+    [{ cache: { maxAge: 12 * HOUR } }, /cache.maxAge must be under 12 hours/],
+    [{ cache: { maxAge: 13 * HOUR } }, /cache.maxAge must be under 12 hours/],
+    [{ cache: { maxAge: 2 * HOUR, refreshAfter: 3 * HOUR } }, /refreshAfter .* must be less than cache.maxAge/],
+    [{ cache: { max: 0 } }, /cache.max must be a positive integer/],
+    [{ cache: { refreshAfter: -1 } }, /cache.refreshAfter must be a positive number/],
+    [{ timeout: 0 }, /timeout must be a positive number/],
+    [{ timeout: Number.NaN }, /timeout must be a positive number/],
+    [{ baseUrl: 'not a url' }, /baseUrl must be an absolute http\(s\) URL/],
+    [{ baseUrl: 'ftp://example.com' }, /baseUrl must use http or https/],
+    [{ apiVersion: 'v4' }, /apiVersion must be 'v3' or a dated version/],
+    [{ tokenRoute: 'token' }, /tokenRoute must be a path starting with '\/'/],
+    [{ visitor: 'req.user' }, /visitor must be a function/],
+    [{ nonce: 42 }, /nonce must be a string or a function/],
+    [{ logger: { log() {} } }, /logger must have a warn\(message\) method/],
+    [{ store: {} }, /store must have get\(key\) and set/],
+    [{ accessToken: 42 }, /accessToken must be a string or a function/],
+  ])('rejects %j at creation', (options, message) => {
+    const error = creationError({ accessToken: 'pat', ...(options as object) });
+    expect(error.code).toBe('HSI_INVALID_OPTION');
+    expect(error.message).toMatch(message);
+  });
+
+  it('keeps every default in one object', () => {
+    expect(DEFAULTS).toMatchObject({
+      inject: true,
+      loadImmediately: false,
+      cache: { max: 10_000, maxAge: 11 * HOUR, refreshAfter: 6 * HOUR },
+      timeout: 1_500,
+      baseUrl: 'https://api.hubapi.com',
+      tokenRoute: false,
+    });
+    const identifier = createIdentifier({ accessToken: 'pat' });
+    expect(identifier.options.tokenUrl).toBe('https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create');
+    expect(identifier.options.cache).toEqual(DEFAULTS.cache);
+  });
+
+  it('selects the date-versioned path by option and strips a trailing slash from baseUrl', () => {
+    const identifier = createIdentifier({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' });
+    expect(identifier.options.tokenUrl).toBe('http://127.0.0.1:9/visitor-identification/2026-03/tokens/create');
+  });
+
+  it('never prints the access token in an error', () => {
+    const error = creationError({ accessToken: 'pat-secret-123', cache: { maxAge: 99 * HOUR } });
+    expect(String(error) + JSON.stringify(error) + error.stack).not.toContain('pat-secret-123');
+  });
+});
