@@ -61,7 +61,8 @@ export async function mintToken(request: MintRequest): Promise<string> {
     if (name === 'TimeoutError' || name === 'AbortError') {
       return Promise.reject(new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${request.timeoutMs} ms; the call was abandoned.`));
     }
-    const reason = redact((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message ?? 'unknown');
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = redact(cause?.code ?? cause?.message ?? (error as Error).message ?? 'unknown');
     return Promise.reject(new HubSpotIdentifyError('HSI_NETWORK_ERROR', `HubSpot could not be reached (${reason}); pages render anonymous until it can.`));
   }
 

@@ -45,9 +45,20 @@ export function interceptResponse(res: ServerResponse, core: Identifier<any, any
     res.removeHeader('Content-Length');
   };
 
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!res.headersSent) res.setHeader('Cache-Control', privateCacheControl(res.getHeader('Cache-Control')));
-    return writeHead.apply(this, args);
+  // Headers given to writeHead are set first, so the decision sees the final Content-Type and encoding.
+  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+    const headers = rest.length > 0 && typeof rest[rest.length - 1] === 'object' ? rest.pop() : undefined;
+    if (!res.headersSent) {
+      if (Array.isArray(headers)) {
+        const pairs = Array.isArray(headers[0]) ? headers : headers.flatMap((_, i) => (i % 2 ? [] : [[headers[i], headers[i + 1]]]));
+        for (const [name, value] of pairs as [string, string][]) res.setHeader(name, value);
+      } else if (headers) {
+        for (const [name, value] of Object.entries(headers as Record<string, string>)) res.setHeader(name, value);
+      }
+      res.setHeader('Cache-Control', privateCacheControl(res.getHeader('Cache-Control')));
+      decide();
+    }
+    return writeHead.call(this, statusCode, ...rest);
   } as ServerResponse['writeHead'];
 
   res.write = function (this: ServerResponse, ...args: unknown[]) {

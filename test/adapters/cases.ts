@@ -1,0 +1,263 @@
+// One table of cases, run against every framework's adapter.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { HubSpotIdentifyError, HubSpotIdentifyOptions } from '../../src/index.js';
+import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { memoryLogger } from '../helpers/clock.js';
+import { FRAGMENT, LOADER, NONCE_HEADER, PAGE, PLAIN, USER_HEADER } from '../helpers/pages.js';
+import type { AppUnderTest, Harness, RequestOptions, TestResponse } from './harness.js';
+
+const ADA = JSON.stringify({ email: 'ada@example.com', firstName: 'Ada', last_name: 'Lovelace' });
+const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+const SCRIPT = /<script data-hubspot-identify[^>]*>\(function\(w\)\{var s=w\.hsConversationsSettings\|\|\{\},i=(\{.*?\});/;
+
+/** The settings the page's script gives the widget. */
+function settingsIn(html: string): Record<string, unknown> | undefined {
+  const match = SCRIPT.exec(html);
+  return match ? JSON.parse(match[1]!) : undefined;
+}
+
+export function runSharedCases(harness: Harness): void {
+  describe(`${harness.name}: shared adapter cases`, () => {
+    let hubspot: FakeHubSpot;
+    let app: AppUnderTest | undefined;
+    let logger: ReturnType<typeof memoryLogger>;
+    let errors: HubSpotIdentifyError[];
+
+    beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+    afterAll(() => hubspot.close());
+    beforeEach(() => {
+      hubspot.reset();
+      hubspot.latencyMs = 0;
+      logger = memoryLogger();
+      errors = [];
+    });
+    afterEach(async () => {
+      await app?.close();
+      app = undefined;
+    });
+
+    async function start(options: HubSpotIdentifyOptions<any, any> = {}): Promise<AppUnderTest> {
+      app = await harness.start({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger, onError: (e) => errors.push(e), ...options });
+      return app;
+    }
+
+    const get = (target: AppUnderTest, path: string, user: string | null = ADA, options: RequestOptions = {}): Promise<TestResponse> =>
+      target.request(path, {
+        ...options,
+        headers: { accept: HTML_ACCEPT, ...(user === null ? {} : { [USER_HEADER]: user }), ...options.headers },
+      });
+
+    function expectIdentified(response: TestResponse, email = 'ada@example.com'): void {
+      expect(response.status).toBe(200);
+      const settings = settingsIn(response.text);
+      expect(settings, 'script injected').toBeDefined();
+      expect(settings!['identificationEmail']).toBe(email);
+      expect(hubspot.tokens.get(settings!['identificationToken'] as string)).toBe(email);
+      expect(response.text.match(/data-hubspot-identify/g)).toHaveLength(1);
+    }
+
+    it('injects a logged-in page right before the loader, with Content-Length right and Cache-Control private', async () => {
+      const target = await start();
+      const response = await get(target, '/page');
+      expectIdentified(response);
+      expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf(LOADER));
+      expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+      expect(response.headers['cache-control']).toBe('private');
+      expect(hubspot.calls).toEqual([expect.objectContaining({ email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' })]);
+    });
+
+    it('serves the second page view from the cache', async () => {
+      const target = await start();
+      const first = await get(target, '/page');
+      const second = await get(target, '/page');
+      expect(settingsIn(second.text)).toEqual(settingsIn(first.text));
+      expect(hubspot.calls).toHaveLength(1);
+    });
+
+    it('leaves an anonymous page as it was, without a HubSpot call', async () => {
+      const target = await start();
+      const response = await get(target, '/page', null);
+      expect(response.text).toBe(PAGE);
+      expect(response.headers['cache-control']).toBeUndefined();
+      expect(hubspot.calls).toHaveLength(0);
+    });
+
+    it('injects an HTML Buffer body', async () => {
+      const target = await start();
+      const response = await get(target, '/buffer');
+      expectIdentified(response);
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+    });
+
+    it('injects a streamed HTML body', async () => {
+      const target = await start();
+      const response = await get(target, '/stream');
+      expectIdentified(response);
+      expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
+    });
+
+    it('leaves JSON requests alone, without a HubSpot call', async () => {
+      const target = await start();
+      const response = await get(target, '/json', ADA, { headers: { accept: 'application/json' } });
+      expect(JSON.parse(response.text)).toEqual({ ok: true });
+      expect(hubspot.calls).toHaveLength(0);
+    });
+
+    it('does not touch a text/plain body', async () => {
+      const target = await start();
+      expect((await get(target, '/plain')).text).toBe(PLAIN);
+    });
+
+    it('leaves a page with nowhere to inject as it was, and says so once', async () => {
+      const target = await start();
+      expect((await get(target, '/fragment')).text).toBe(FRAGMENT);
+      expect((await get(target, '/fragment')).text).toBe(FRAGMENT);
+      expect(logger.lines.filter((line) => line.includes('HSI_NO_INSERTION_POINT'))).toHaveLength(1);
+    });
+
+    it('does not inject twice into a page whose template printed hsIdentity.scriptTag', async () => {
+      const target = await start();
+      const response = await get(target, '/printed');
+      expectIdentified(response);
+      expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('</head>'));
+    });
+
+    it('exposes hsIdentity to templates', async () => {
+      const target = await start();
+      const { hsIdentity } = JSON.parse((await get(target, '/locals')).text);
+      expect(hsIdentity).toMatchObject({ email: 'ada@example.com', settings: { identificationEmail: 'ada@example.com', loadImmediately: false } });
+      expect(hubspot.tokens.get(hsIdentity.token)).toBe('ada@example.com');
+      expect(hsIdentity.scriptTag).toMatch(/^<script data-hubspot-identify>/);
+      expect(JSON.parse((await get(target, '/locals', null)).text)).toEqual({ hsIdentity: null });
+    });
+
+    it('answers HEAD with the headers of the injected page and no body', async () => {
+      const target = await start();
+      const full = await get(target, '/page');
+      const head = await get(target, '/page', ADA, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.text).toBe('');
+      expect(head.headers['content-length']).toBe(full.headers['content-length']);
+      expect(head.headers['cache-control']).toBe('private');
+    });
+
+    it('makes a public Cache-Control private and keeps no-store', async () => {
+      const target = await start();
+      expect((await get(target, '/public')).headers['cache-control']).toBe('private, max-age=600');
+      expect((await get(target, '/no-store')).headers['cache-control']).toBe('no-store');
+      expect((await get(target, '/public', null)).headers['cache-control']).toBe('public, max-age=600');
+    });
+
+    it("uses the framework's conventional CSP nonce, or the nonce option", async () => {
+      const conventional = await start();
+      const response = await get(conventional, '/page', ADA, { headers: { [NONCE_HEADER]: 'abc123' } });
+      expect(response.text).toContain('<script data-hubspot-identify nonce="abc123">');
+      await conventional.close();
+      const fixed = await start({ nonce: () => 'from-option' });
+      expect((await get(fixed, '/page', ADA, { headers: { [NONCE_HEADER]: 'abc123' } })).text).toContain('nonce="from-option"');
+    });
+
+    it('does not identify a POST', async () => {
+      const target = await start();
+      expect((await get(target, '/page', ADA, { method: 'POST' })).text).toBe(PAGE);
+      expect(hubspot.calls).toHaveLength(0);
+    });
+
+    it.each([
+      ['401', { kind: 'status', status: 401 }],
+      ['403', { kind: 'status', status: 403 }],
+      ['429', { kind: 'status', status: 429, headers: { 'retry-after': '1' } }],
+      ['500', { kind: 'status', status: 500 }],
+      ['bad JSON', { kind: 'bad-json' }],
+      ['a reset connection', { kind: 'reset' }],
+    ] as const)('a HubSpot %s renders the page anonymous', async (_name, behaviour) => {
+      const target = await start();
+      hubspot.behave(behaviour);
+      const response = await get(target, '/page');
+      expect(response.status).toBe(200);
+      expect(response.text).toBe(PAGE);
+      expect(errors).toHaveLength(1);
+    });
+
+    it('a slow HubSpot renders the page anonymous within timeout, and the next one identified', async () => {
+      const target = await start({ timeout: 100 });
+      hubspot.latencyMs = 400;
+      const started = performance.now();
+      const response = await get(target, '/page');
+      expect(performance.now() - started).toBeLessThan(390);
+      expect(response.text).toBe(PAGE);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      expectIdentified(await get(target, '/page'));
+      expect(hubspot.calls).toHaveLength(1);
+    });
+
+    it('a hostile email executes nothing and arrives intact', async () => {
+      const target = await start();
+      const email = '"</script><script>window.pwned=1</script>"@x.io';
+      const response = await get(target, '/page', JSON.stringify({ email }));
+      expectIdentified(response, email);
+      expect(response.text).not.toContain('<script>window.pwned');
+    });
+
+    it('an invalid email renders anonymous without a HubSpot call', async () => {
+      const target = await start();
+      expect((await get(target, '/page', JSON.stringify({ email: 'not-an-email' }))).text).toBe(PAGE);
+      expect(hubspot.calls).toHaveLength(0);
+      expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR']);
+    });
+
+    it('a throwing visitor function renders the page anonymous', async () => {
+      const target = await start({ visitor: () => { throw new Error('session store down'); } });
+      const response = await get(target, '/page');
+      expect(response.status).toBe(200);
+      expect(response.text).toBe(PAGE);
+    });
+
+    it('takes the visitor and shouldIdentify options', async () => {
+      const target = await start({ visitor: async () => 'grace@example.com', shouldIdentify: () => true });
+      expectIdentified(await get(target, '/page', null, { headers: { accept: 'application/json' } }), 'grace@example.com');
+    });
+
+    it('with inject: false exposes hsIdentity but leaves the HTML alone', async () => {
+      const target = await start({ inject: false });
+      expect((await get(target, '/page')).text).toBe(PAGE);
+      expect(JSON.parse((await get(target, '/locals')).text).hsIdentity.email).toBe('ada@example.com');
+    });
+
+    it('with loadImmediately: true lets the loader load the widget', async () => {
+      const target = await start({ loadImmediately: true });
+      const response = await get(target, '/page');
+      expect(settingsIn(response.text)).toMatchObject({ loadImmediately: true });
+      expect(response.text).not.toContain('hsConversationsOnReady');
+    });
+
+    it('leaves an already-encoded body alone and says why', async () => {
+      const target = await start();
+      const response = await target.request('/encoded', { headers: { accept: HTML_ACCEPT, [USER_HEADER]: ADA, 'accept-encoding': 'identity' } });
+      expect(response.headers['content-encoding']).toBe('gzip');
+      expect(logger.lines.some((line) => line.includes('HSI_ENCODED_BODY'))).toBe(true);
+    });
+
+    describe('tokenRoute', () => {
+      it('returns the logged-in visitor as JSON, never cached', async () => {
+        const target = await start({ tokenRoute: '/hs-token' });
+        const response = await get(target, '/hs-token', ADA, { headers: { accept: 'application/json' } });
+        expect(response.status).toBe(200);
+        expect(response.headers['cache-control']).toBe('no-store');
+        const body = JSON.parse(response.text);
+        expect(body.email).toBe('ada@example.com');
+        expect(hubspot.tokens.get(body.token)).toBe('ada@example.com');
+      });
+
+      it('answers 401 for an anonymous visitor and 503 when HubSpot gives no token', async () => {
+        const target = await start({ tokenRoute: '/hs-token' });
+        const anonymous = await get(target, '/hs-token', null);
+        expect(anonymous.status).toBe(401);
+        expect(anonymous.headers['cache-control']).toBe('no-store');
+        hubspot.behave({ kind: 'status', status: 500 });
+        expect((await get(target, '/hs-token')).status).toBe(503);
+      });
+    });
+  });
+}

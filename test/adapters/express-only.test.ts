@@ -1,0 +1,128 @@
+// What only Express has: res.render, raw res.write, compression order, helmet, a real socket.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import compression from 'compression';
+import type express from 'express';
+import helmet from 'helmet';
+import supertest from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { memoryLogger } from '../helpers/clock.js';
+import { PAGE, PAGE_CHUNKS, USER_HEADER } from '../helpers/pages.js';
+import { expressApp, send } from './express-app.js';
+
+const views = fileURLToPath(new URL('../fixtures/views', import.meta.url));
+const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
+
+let hubspot: FakeHubSpot;
+beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+afterAll(() => hubspot.close());
+beforeEach(() => hubspot.reset());
+
+/** The shared test app, with `before` ahead of the middleware and `routes` after it. */
+function build(routes: (app: express.Express) => void, before?: (app: express.Express) => void, logger = memoryLogger()) {
+  const target = expressApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger }, (a) => {
+    a.set('views', views);
+    a.set('view engine', 'ejs');
+    before?.(a);
+  });
+  routes(target);
+  return target;
+}
+
+const countScripts = (html: string) => (html.match(/data-hubspot-identify/g) ?? []).length;
+
+describe('express only', () => {
+  it('a template printing hsIdentity.scriptTag through res.render gets it once, in <head>', async () => {
+    const target = build((a) => a.get('/ejs', (_req, res) => res.render('page', { title: 'EJS' })));
+    const response = await send(supertest(target), '/ejs', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('</head>'));
+    expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+  });
+
+  it('res.render of a template without it is injected automatically', async () => {
+    const target = build((a) => a.get('/ejs', (_req, res) => res.render('plain', { title: 'EJS' })));
+    const response = await send(supertest(target), '/ejs', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('hs-script-loader'));
+  });
+
+  it('raw res.write chunks are injected on the fly and a stale Content-Length is dropped', async () => {
+    const target = build((a) => a.get('/raw', (_req, res) => {
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Content-Length', String(Buffer.byteLength(PAGE)));
+      for (const chunk of PAGE_CHUNKS) res.write(chunk);
+      res.end();
+    }));
+    const response = await send(supertest(target), '/raw', { headers: ADA });
+    expect(response.headers['content-length']).toBeUndefined();
+    expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
+    expect(countScripts(response.text)).toBe(1);
+  });
+
+  it('res.end(html) alone keeps Content-Length right', async () => {
+    const target = build((a) => a.get('/end', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(PAGE);
+    }));
+    const response = await send(supertest(target), '/end', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.headers['cache-control']).toBe('private');
+  });
+
+  it('compression registered first: the page is injected, then compressed', async () => {
+    const target = build((a) => {
+      a.get('/big', (_req, res) => res.send(PAGE + ' '.repeat(4096)));
+      a.get('/big-stream', (_req, res) => { res.type('html'); for (const c of PAGE_CHUNKS) res.write(c); res.end(' '.repeat(4096)); });
+    }, (a) => a.use(compression()));
+    for (const path of ['/big', '/big-stream']) {
+      const response = await send(supertest(target), path, { headers: { ...ADA, 'accept-encoding': 'gzip' } });
+      expect(response.headers['content-encoding'], path).toBe('gzip');
+      expect(countScripts(response.text), path).toBe(1);
+    }
+  });
+
+  it('compression registered after: res.send still works, raw writes are left alone with the order to use', async () => {
+    const logger = memoryLogger();
+    const target = expressApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger });
+    target.use(compression({ threshold: 0 }));
+    target.get('/late-send', (_req, res) => { res.send(PAGE + ' '.repeat(4096)); });
+    target.get('/late-write', (_req, res) => { res.type('html'); res.write(PAGE); res.end(' '.repeat(4096)); });
+    const sent = await send(supertest(target), '/late-send', { headers: { ...ADA, 'accept-encoding': 'gzip' } });
+    expect(countScripts(sent.text)).toBe(1);
+    const written = await send(supertest(target), '/late-write', { headers: { ...ADA, 'accept-encoding': 'gzip' } });
+    expect(countScripts(written.text)).toBe(0);
+    expect(logger.lines.join('\n')).toMatch(/HSI_ENCODED_BODY.*Register compression\(\) before hubspotIdentify\(\)/);
+  });
+
+  it("runs under helmet's CSP with the nonce in res.locals.cspNonce", async () => {
+    const target = build((a) => a.get('/csp', (_req, res) => { res.send(PAGE); }), (a) => {
+      a.use((_req, res, next) => { res.locals['cspNonce'] = randomBytes(16).toString('base64'); next(); });
+      a.use(helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals['cspNonce']}'`] } } }));
+    });
+    const response = await send(supertest(target), '/csp', { headers: ADA });
+    const nonce = /'nonce-([^']+)'/.exec(response.headers['content-security-policy']!)![1];
+    expect(response.text).toContain(`<script data-hubspot-identify nonce="${nonce}">`);
+  });
+
+  it('works over a real socket with keep-alive', async () => {
+    const target = build(() => undefined);
+    const server = target.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`http://127.0.0.1:${port}/page`, { headers: ADA });
+        const html = await response.text();
+        expect(countScripts(html)).toBe(1);
+        expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(html));
+      }
+      expect(hubspot.calls).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,4 @@
+import { runSharedCases } from './cases.js';
+import { expressHarness } from './express-app.js';
+
+runSharedCases(expressHarness);

@@ -1,0 +1,97 @@
+import nock from 'nock';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { isHubSpotIdentifyError, type HubSpotIdentifyError } from '../src/errors.js';
+import { mintToken } from '../src/hubspot-api.js';
+
+const ORIGIN = 'https://api.hubapi.com';
+const PATH = '/conversations/v3/visitor-identification/tokens/create';
+const SECRET = 'pat-na1-secret-0000';
+
+const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) => mintToken({
+  fetch: (input, init) => globalThis.fetch(input, init),
+  url: ORIGIN + PATH,
+  accessToken: SECRET,
+  visitor: { email: 'ada@example.com', firstName: 'Ada' },
+  timeoutMs: 2_000,
+  defaultRateLimitWaitMs: 10_000,
+  ...overrides,
+});
+
+async function failure(promise: Promise<unknown>): Promise<HubSpotIdentifyError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(isHubSpotIdentifyError(error)).toBe(true);
+  const printed = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack}`;
+  expect(printed).not.toContain(SECRET);
+  return error as HubSpotIdentifyError;
+}
+
+describe('mintToken', () => {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+
+  it('POSTs the visitor as JSON with Bearer auth and returns the token', async () => {
+    const scope = nock(ORIGIN, { reqheaders: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' } })
+      .post(PATH, { email: 'ada@example.com', firstName: 'Ada' })
+      .reply(200, { token: 'tok-1' });
+    await expect(mint()).resolves.toBe('tok-1');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('uses the date-versioned path when asked', async () => {
+    const scope = nock(ORIGIN).post('/visitor-identification/2026-03/tokens/create').reply(200, { token: 'tok-dated' });
+    await expect(mint({ url: `${ORIGIN}/visitor-identification/2026-03/tokens/create` })).resolves.toBe('tok-dated');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('401: says the token is wrong and which scope it needs, with HubSpot details', async () => {
+    nock(ORIGIN).post(PATH).reply(401, { status: 'error', message: `bad token ${SECRET}`, correlationId: 'c-401', category: 'INVALID_AUTHENTICATION' });
+    const error = await failure(mint());
+    expect(error).toMatchObject({ code: 'HSI_UNAUTHORIZED', status: 401, correlationId: 'c-401', category: 'INVALID_AUTHENTICATION' });
+    expect(error.message).toMatch(/wrong, expired or revoked.*conversations\.visitor_identification\.tokens\.create/);
+    expect(error.message).toContain('[access token]');
+  });
+
+  it('403: names the scope and the Professional/Enterprise requirement', async () => {
+    nock(ORIGIN).post(PATH).reply(403, { status: 'error', message: 'forbidden', correlationId: 'c-403', category: 'MISSING_SCOPES' });
+    const error = await failure(mint());
+    expect(error).toMatchObject({ code: 'HSI_FORBIDDEN', status: 403 });
+    expect(error.message).toMatch(/scope conversations\.visitor_identification\.tokens\.create.*Professional or Enterprise/);
+  });
+
+  it.each([
+    [{ 'retry-after': '3' }, 3_000],
+    [{ 'x-hubspot-ratelimit-interval-milliseconds': '10000', 'x-hubspot-ratelimit-remaining': '0' }, 10_000],
+    [{ 'x-hubspot-ratelimit-daily-remaining': '0' }, 3_600_000],
+    [{}, 10_000],
+  ])('429 with %j waits %i ms', async (headers, wait) => {
+    nock(ORIGIN).post(PATH).reply(429, { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' }, headers);
+    const error = await failure(mint());
+    expect(error).toMatchObject({ code: 'HSI_RATE_LIMITED', status: 429, retryAfterMs: wait, category: 'RATE_LIMITS' });
+  });
+
+  it.each([500, 502, 503, 400])('%i is a HubSpot error', async (status) => {
+    nock(ORIGIN).post(PATH).reply(status, 'upstream trouble');
+    expect(await failure(mint())).toMatchObject({ code: 'HSI_HUBSPOT_ERROR', status });
+  });
+
+  it.each([
+    ['bad JSON', '{"token":'],
+    ['no token', { other: 1 }],
+    ['an empty token', { token: '' }],
+    ['a non-string token', { token: 42 }],
+  ])('2xx with %s is a bad response', async (_name, body) => {
+    nock(ORIGIN).post(PATH).reply(200, body as string);
+    expect(await failure(mint())).toMatchObject({ code: 'HSI_BAD_RESPONSE', status: 200 });
+  });
+
+  it('a connection error is a network error', async () => {
+    nock(ORIGIN).post(PATH).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+    expect(await failure(mint())).toMatchObject({ code: 'HSI_NETWORK_ERROR' });
+  });
+
+  it('a call past timeoutMs is abandoned as a time-out', async () => {
+    nock(ORIGIN).post(PATH).delay(1_000).reply(200, { token: 'late' });
+    expect(await failure(mint({ timeoutMs: 50 }))).toMatchObject({ code: 'HSI_TIMEOUT' });
+  });
+});

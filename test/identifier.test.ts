@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIdentifier, type HubSpotIdentifyError, type HubSpotIdentifyOptions } from '../src/index.js';
+import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
+import { HOUR, manualClock, memoryLogger, settle } from './helpers/clock.js';
+
+const SECRET = 'pat-na1-identifier-secret';
+let hubspot: FakeHubSpot;
+
+beforeAll(async () => {
+  hubspot = await startFakeHubSpot();
+});
+afterAll(() => hubspot.close());
+beforeEach(() => {
+  hubspot.reset();
+  hubspot.latencyMs = 0;
+});
+
+function setup(options: HubSpotIdentifyOptions = {}) {
+  const clock = manualClock();
+  const logger = memoryLogger();
+  const errors: HubSpotIdentifyError[] = [];
+  const hs = createIdentifier({
+    accessToken: SECRET,
+    baseUrl: hubspot.baseUrl,
+    now: clock.now,
+    logger,
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  return { hs, clock, logger, errors };
+}
+
+/** The email the fake minted this token for: proves a response carries its own visitor's token. */
+const ownerOf = (token: string) => hubspot.tokens.get(token);
+
+describe('identify', () => {
+  it('returns the identity with settings and a script tag carrying the nonce', async () => {
+    const { hs } = setup();
+    const identity = await hs.identify({ email: ' Ada@Example.com ', firstName: 'Ada', lastName: 'Lovelace' }, { nonce: 'n0nce' });
+    expect(identity).not.toBeNull();
+    expect(identity!.email).toBe('Ada@Example.com');
+    expect(ownerOf(identity!.token)).toBe('Ada@Example.com');
+    expect(identity!.settings).toEqual({ identificationEmail: 'Ada@Example.com', identificationToken: identity!.token, loadImmediately: false });
+    expect(identity!.scriptTag).toMatch(/^<script data-hubspot-identify nonce="n0nce">/);
+    expect(hubspot.calls).toEqual([{
+      email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace',
+      path: '/conversations/v3/visitor-identification/tokens/create', authorization: `Bearer ${SECRET}`,
+    }]);
+  });
+
+  it('uses the date-versioned endpoint when apiVersion says so', async () => {
+    const { hs } = setup({ apiVersion: '2026-03' });
+    expect(await hs.identify('ada@example.com')).not.toBeNull();
+    expect(hubspot.calls[0]!.path).toBe('/visitor-identification/2026-03/tokens/create');
+  });
+
+  it('an anonymous visitor is null and costs no call', async () => {
+    const { hs } = setup();
+    expect(await hs.identify(null)).toBeNull();
+    expect(await hs.identify(undefined)).toBeNull();
+    expect(hubspot.calls).toHaveLength(0);
+  });
+
+  it.each([
+    42, 'no-at-sign', 'ada\r\n@example.com', `${'a'.repeat(300)}@x.io`, { email: { toString: () => 'a@b.c' } },
+  ])('invalid input %j is not sent to HubSpot and renders anonymous', async (input) => {
+    const { hs, errors } = setup();
+    expect(await hs.identify(input as never)).toBeNull();
+    expect(hubspot.calls).toHaveLength(0);
+    expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR']);
+  });
+
+  it('sends hostile names and emails to HubSpot intact, and makes them inert in the script', async () => {
+    const { hs } = setup();
+    const email = '"</script><script>window.pwned=1</script>"@x.io';
+    const identity = await hs.identify({ email, firstName: '<img src=x onerror=alert(1)>', lastName: '\u2028' });
+    expect(hubspot.calls[0]).toMatchObject({ email, firstName: '<img src=x onerror=alert(1)>' });
+    expect(hubspot.calls[0]!.lastName).toBeUndefined();
+    expect(identity!.scriptTag.match(/<\/script>/g)).toHaveLength(1);
+  });
+
+  it('200 concurrent cold requests for 20 visitors make exactly 20 HubSpot calls, each answered with its own token', async () => {
+    hubspot.latencyMs = 30;
+    const { hs } = setup();
+    const emails = Array.from({ length: 20 }, (_, i) => `visitor${i}@example.com`);
+    const requests = Array.from({ length: 200 }, (_, i) => emails[i % 20]!);
+    const identities = await Promise.all(requests.map((email, i) => hs.identify(i % 2 ? email.toUpperCase() : email)));
+    expect(hubspot.calls).toHaveLength(20);
+    identities.forEach((identity, i) => {
+      expect(identity, `request ${i}`).not.toBeNull();
+      expect(ownerOf(identity!.token)!.toLowerCase()).toBe(requests[i]);
+    });
+  });
+
+  it('keys the cache by trimmed, lower-cased email and by HubSpot account', async () => {
+    const accounts: Record<string, string> = { a: 'pat-account-a', b: 'pat-account-b' };
+    const { hs } = setup({ accessToken: (req) => accounts[req as string] });
+    const first = await hs.identify('ada@example.com', { request: 'a' });
+    expect((await hs.identify('  ADA@example.COM', { request: 'a' }))!.token).toBe(first!.token);
+    expect(hubspot.calls).toHaveLength(1);
+    const other = await hs.identify('ada@example.com', { request: 'b' });
+    expect(other!.token).not.toBe(first!.token);
+    expect(hubspot.calls.map((c) => c.authorization)).toEqual(['Bearer pat-account-a', 'Bearer pat-account-b']);
+    expect(await hs.identify('ada@example.com', { request: 'unknown' })).toBeNull();
+  });
+});
+
+describe('cache ages', () => {
+  it('serves a cached token until refreshAfter without calling HubSpot', async () => {
+    const { hs, clock } = setup();
+    const first = await hs.identify('ada@example.com');
+    clock.advance(6 * HOUR - 1);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    expect(hubspot.calls).toHaveLength(1);
+  });
+
+  it('past refreshAfter serves the cached token and refreshes once in the background', async () => {
+    hubspot.latencyMs = 20;
+    const { hs, clock } = setup();
+    const first = await hs.identify('ada@example.com');
+    clock.advance(6 * HOUR);
+    const during = await Promise.all([hs.identify('ada@example.com'), hs.identify('ada@example.com')]);
+    expect(during.map((i) => i!.token)).toEqual([first!.token, first!.token]);
+    await settle(60);
+    expect(hubspot.calls).toHaveLength(2);
+    const after = await hs.identify('ada@example.com');
+    expect(after!.token).not.toBe(first!.token);
+    expect(ownerOf(after!.token)).toBe('ada@example.com');
+  });
+
+  it('never serves a token at maxAge: the caller waits for a new one', async () => {
+    const { hs, clock } = setup({ cache: { maxAge: 2 * HOUR, refreshAfter: HOUR } });
+    const first = await hs.identify('ada@example.com');
+    clock.advance(2 * HOUR);
+    const second = await hs.identify('ada@example.com');
+    expect(second!.token).not.toBe(first!.token);
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('a failed background refresh keeps serving the valid token and tries again next time', async () => {
+    const { hs, clock } = setup();
+    const first = await hs.identify('ada@example.com');
+    clock.advance(7 * HOUR);
+    hubspot.behave({ kind: 'status', status: 503 }, 1);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    await settle(30);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    await settle(30);
+    expect(hubspot.calls).toHaveLength(3);
+    expect((await hs.identify('ada@example.com'))!.token).not.toBe(first!.token);
+  });
+});
+
+describe('failures render anonymous', () => {
+  it('a slow HubSpot: null within timeout, and the late token is cached for the next page', async () => {
+    hubspot.latencyMs = 250;
+    const { hs, errors } = setup({ timeout: 50 });
+    const started = performance.now();
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(performance.now() - started).toBeLessThan(240);
+    expect(errors.map((e) => e.code)).toEqual(['HSI_TIMEOUT']);
+    await settle(300);
+    const later = await hs.identify('ada@example.com');
+    expect(ownerOf(later!.token)).toBe('ada@example.com');
+    expect(hubspot.calls).toHaveLength(1);
+  });
+
+  it('401 stops calls for a while and says once what to fix, without the token', async () => {
+    const { hs, clock, logger, errors } = setup();
+    hubspot.behave({ kind: 'status', status: 401 });
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(await hs.identify('bob@example.com')).toBeNull();
+    expect(hubspot.calls).toHaveLength(1);
+    expect(errors.map((e) => e.code)).toEqual(['HSI_UNAUTHORIZED']);
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatch(/HSI_UNAUTHORIZED: HubSpot refused the access token \(401\).*HUBSPOT_ACCESS_TOKEN.*conversations\.visitor_identification\.tokens\.create/);
+    expect(logger.lines.join()).not.toContain(SECRET);
+    hubspot.behave({ kind: 'ok' });
+    clock.advance(5 * 60 * 1000);
+    expect(await hs.identify('bob@example.com')).not.toBeNull();
+  });
+
+  it('403 names the scope and the plan, once', async () => {
+    const { hs, logger } = setup();
+    hubspot.behave({ kind: 'status', status: 403 });
+    await hs.identify('ada@example.com');
+    await hs.identify('bob@example.com');
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatch(/403.*scope conversations\.visitor_identification\.tokens\.create.*Professional or Enterprise/);
+  });
+
+  it('429 waits as long as HubSpot says, then calls again', async () => {
+    const { hs, clock } = setup();
+    hubspot.behave({ kind: 'status', status: 429, headers: { 'retry-after': '2' } }, 1);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    clock.advance(1_999);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(hubspot.calls).toHaveLength(1);
+    clock.advance(1);
+    expect(await hs.identify('ada@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it.each([
+    ['a 500', { kind: 'status', status: 500 }, 'HSI_HUBSPOT_ERROR'],
+    ['a 503', { kind: 'status', status: 503 }, 'HSI_HUBSPOT_ERROR'],
+    ['bad JSON', { kind: 'bad-json' }, 'HSI_BAD_RESPONSE'],
+    ['a reset connection', { kind: 'reset' }, 'HSI_NETWORK_ERROR'],
+  ] as const)('%s renders anonymous, and the next page view tries again', async (_name, behaviour, code) => {
+    const { hs, errors } = setup();
+    hubspot.behave(behaviour, 1);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(errors.map((e) => e.code)).toEqual([code]);
+    expect(await hs.identify('ada@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('an unreachable HubSpot renders anonymous', async () => {
+    const closed = await startFakeHubSpot();
+    await closed.close();
+    const { hs, errors } = setup({ baseUrl: closed.baseUrl });
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(errors[0]!.code).toBe('HSI_NETWORK_ERROR');
+    expect(errors[0]!.message).toContain('ECONNREFUSED');
+  });
+
+  it('a throwing onError or accessToken function never reaches the caller', async () => {
+    const { hs } = setup({ onError: () => { throw new Error('monitoring down'); }, accessToken: () => { throw new Error('vault down'); } });
+    await expect(hs.identify('ada@example.com')).resolves.toBeNull();
+  });
+});
+
+describe('inject', () => {
+  it('injects the identity, with another nonce on request, and leaves anonymous pages alone', async () => {
+    const { hs } = setup();
+    const identity = await hs.identify('ada@example.com');
+    const page = '<html><head></head><body></body></html>';
+    expect(hs.inject(page, identity)).toBe(page.replace('</head>', `${identity!.scriptTag}</head>`));
+    expect(hs.inject(page, identity, { nonce: 'other' })).toContain('<script data-hubspot-identify nonce="other">');
+    expect(hs.inject(page, null)).toBe(page);
+  });
+
+  it('says once when a page has nowhere to inject', async () => {
+    const { hs, logger } = setup();
+    const identity = await hs.identify('ada@example.com');
+    hs.inject('<p>a</p>', identity);
+    hs.inject('<p>b</p>', identity);
+    expect(logger.lines.filter((l) => l.includes('HSI_NO_INSERTION_POINT'))).toHaveLength(1);
+  });
+});
