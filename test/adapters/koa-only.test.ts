@@ -1,0 +1,49 @@
+// What only Koa has: koa-compress order, koa-views templates, web streams as body.
+import { fileURLToPath } from 'node:url';
+import views from '@ladjs/koa-views';
+import compress from 'koa-compress';
+import supertest from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { memoryLogger } from '../helpers/clock.js';
+import { PAGE, USER_HEADER } from '../helpers/pages.js';
+import { send } from './express-app.js';
+import { koaApp } from './koa-app.js';
+
+const root = fileURLToPath(new URL('../fixtures/views', import.meta.url));
+const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
+const countScripts = (html: string) => (html.match(/data-hubspot-identify/g) ?? []).length;
+
+let hubspot: FakeHubSpot;
+beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+afterAll(() => hubspot.close());
+beforeEach(() => hubspot.reset());
+
+describe('koa only', () => {
+  it('koa-compress registered first: the page is injected, then compressed', async () => {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, { before: (a) => a.use(compress({ threshold: 0 })) });
+    for (const path of ['/page', '/stream']) {
+      const response = await send(supertest(app.callback()), path, { headers: { ...ADA, 'accept-encoding': 'gzip' } });
+      expect(response.headers['content-encoding'], path).toBe('gzip');
+      expect(countScripts(response.text), path).toBe(1);
+    }
+  });
+
+  it('koa-views templates read ctx.state.hsIdentity', async () => {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, {
+      before: (a) => a.use(views(root, { extension: 'ejs' })),
+      routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
+    });
+    const response = await send(supertest(app.callback()), '/view', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('</head>'));
+  });
+
+  it('injects a web ReadableStream body', async () => {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, {
+      routes: { 'GET /web': (ctx) => { ctx.type = 'html'; ctx.body = new Blob([PAGE]).stream(); } },
+    });
+    const response = await send(supertest(app.callback()), '/web', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+  });
+});

@@ -1,0 +1,4 @@
+import { runSharedCases } from './cases.js';
+import { koaHarness } from './koa-app.js';
+
+runSharedCases(koaHarness);
