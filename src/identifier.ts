@@ -81,6 +81,7 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     max: resolved.cache.max,
     timeout: resolved.timeout,
     refusedPause: resolved.refusedPause,
+    lockTtl: resolved.requestTimeout,
     report,
   });
 

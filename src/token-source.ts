@@ -26,11 +26,11 @@ export interface TokenSourceOptions {
   max: number;
   timeout: number;
   refusedPause: number;
+  /** How long a lock on a shared store lasts: a peer that has not minted by then is taken to be dead. */
+  lockTtl: number;
   report: Report;
 }
 
-/** How long a peer's lock is held before the others give up on it and mint themselves. */
-const LOCK_TTL_MS = 5_000;
 const LOCK_POLL_MS = 50;
 /** While the store is failing, how often it is tried again. */
 const STORE_RETRY_MS = 2_000;
@@ -41,6 +41,7 @@ export class TokenSource {
   readonly #options: TokenSourceOptions;
   readonly #memory: MemoryTokenStore;
   readonly #store: TokenStore;
+  readonly #lockTtl: number;
   readonly #inFlight = new Map<string, Promise<string | null>>();
   /** Per account: until when calls are stopped, and why. */
   readonly #paused = new Map<string, number>();
@@ -51,6 +52,7 @@ export class TokenSource {
     this.#options = options;
     this.#memory = new MemoryTokenStore({ max: options.max });
     this.#store = options.store ?? this.#memory;
+    this.#lockTtl = options.lockTtl;
   }
 
   /** The visitor's token, or null when none can be had within `timeout`. Never rejects. */
@@ -95,12 +97,15 @@ export class TokenSource {
 
   async #mint(account: string, accessToken: string, visitor: Visitor, key: string, background: boolean): Promise<string | null> {
     const { now, maxAge, report } = this.#options;
-    const locked = await this.#lock(key);
+    let lock = await this.#lock(key);
     try {
-      if (locked === 'peer') {
+      if (lock === 'peer') {
+        // A peer is minting: a background refresh leaves it to them; a page waits for their token,
+        // and takes over once their lock expires without one (the peer died).
         if (background) return null;
-        const token = await this.#awaitPeer(key);
-        if (token) return token;
+        const waited = await this.#awaitPeer(key);
+        if ('token' in waited) return waited.token;
+        lock = waited.lock;
       }
       const token = await this.#options.mint(accessToken, visitor);
       const entry: StoredToken = { token, createdAt: now() };
@@ -114,7 +119,7 @@ export class TokenSource {
       report(failure);
       return null;
     } finally {
-      if (locked === 'held') void this.#unlock(key);
+      if (lock === 'held') void this.#unlock(key);
     }
   }
 
@@ -124,16 +129,18 @@ export class TokenSource {
     if (error.code === 'HSI_RATE_LIMITED') this.#paused.set(account, now() + (error.retryAfterMs ?? 0));
   }
 
-  /** Polls the shared store while a peer mints; undefined once its lock has had time to expire. */
-  async #awaitPeer(key: string): Promise<string | undefined> {
+  /** Polls the shared store while a peer mints: its token, or the lock state once the peer's lock is gone. */
+  async #awaitPeer(key: string): Promise<{ token: string } | { lock: 'held' | 'none' }> {
     const { now, maxAge } = this.#options;
-    const giveUpAt = Date.now() + LOCK_TTL_MS;
+    const giveUpAt = Date.now() + 2 * this.#lockTtl;
     while (Date.now() < giveUpAt) {
       await sleep(LOCK_POLL_MS);
       const entry = await this.#read(key);
-      if (entry && now() - entry.createdAt < maxAge) return entry.token;
+      if (entry && now() - entry.createdAt < maxAge) return { token: entry.token };
+      const lock = await this.#lock(key);
+      if (lock !== 'peer') return { lock };
     }
-    return undefined;
+    return { lock: 'none' };
   }
 
   // Store access: a store that throws is swapped for memory and said once; it is tried again every call.
@@ -163,7 +170,7 @@ export class TokenSource {
   async #lock(key: string): Promise<'held' | 'peer' | 'none'> {
     if (!this.#store.lock || !this.#useStore()) return 'none';
     try {
-      return (await this.#store.lock(key, LOCK_TTL_MS)) ? 'held' : 'peer';
+      return (await this.#store.lock(key, this.#lockTtl)) ? 'held' : 'peer';
     } catch (error) {
       this.#storeFailed(error);
       return 'none';
