@@ -1,0 +1,48 @@
+// An ES module user: import every entry point and serve one identified page per framework.
+import assert from 'node:assert/strict';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { createIdentifier } from 'hubspot-identify';
+import { hubspotIdentify as expressIdentify } from 'hubspot-identify/express';
+import fastifyIdentify, { hubspotIdentify as namedFastifyIdentify } from 'hubspot-identify/fastify';
+import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
+import { RedisTokenStore } from 'hubspot-identify/redis';
+import { startFakeHubSpot } from 'hubspot-identify/testing';
+
+async function page(server) {
+  await new Promise((resolve) => (server.listening ? resolve() : server.once('listening', resolve)));
+  const response = await fetch(`http://127.0.0.1:${server.address().port}/`, { headers: { accept: 'text/html' } });
+  const html = await response.text();
+  server.close();
+  return html;
+}
+
+const hubspot = await startFakeHubSpot();
+const options = { accessToken: 'pat-consumer', baseUrl: hubspot.baseUrl, visitor: () => 'esm@example.com', logger: false };
+const html = '<html><head></head><body>x</body></html>';
+
+const core = createIdentifier(options);
+assert.match(core.inject(html, await core.identify('esm@example.com')), /data-hubspot-identify/);
+assert.equal(typeof RedisTokenStore, 'function');
+assert.equal(fastifyIdentify, namedFastifyIdentify);
+
+const e = express();
+e.use(expressIdentify(options));
+e.get('/', (_req, res) => res.send(html));
+assert.match(await page(e.listen(0, '127.0.0.1')), /data-hubspot-identify/);
+
+const k = new Koa();
+k.use(koaIdentify(options));
+k.use((ctx) => { ctx.body = html; });
+assert.match(await page(k.listen(0, '127.0.0.1')), /data-hubspot-identify/);
+
+const f = Fastify();
+await f.register(fastifyIdentify, options);
+f.get('/', (_req, reply) => reply.type('text/html').send(html));
+await f.listen({ port: 0, host: '127.0.0.1' });
+assert.match(await page(f.server), /data-hubspot-identify/);
+await f.close();
+
+await hubspot.close();
+console.log('esm ok');

@@ -1,0 +1,90 @@
+// The package as users receive it: packed, installed from the tarball into CommonJS, ESM and TypeScript projects, and linted.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const consumers = join(root, 'test/consumers');
+let workdir: string;
+let tarball: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist/esm/src/index.js'))) throw new Error('dist/ is missing: `npm test` builds it first (npm run build).');
+  workdir = mkdtempSync(join(tmpdir(), 'hsi-consumers-'));
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workdir], root)) as { filename: string }[];
+  tarball = join(workdir, packed[0]!.filename);
+  // One install serves every project below it: the tarball, the frameworks, and TypeScript.
+  const versions = (name: string) => `^${JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root))}`;
+  writeFileSync(join(workdir, 'package.json'), JSON.stringify({
+    private: true,
+    dependencies: {
+      'hubspot-identify': `file:${tarball}`,
+      express: versions('express'), koa: versions('koa'), fastify: versions('fastify'),
+      typescript: versions('typescript'), '@types/express': versions('@types/express'), '@types/koa': versions('@types/koa'), '@types/node': versions('@types/node'),
+    },
+    overrides: { 'light-my-request': '6.6.0' },
+  }));
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], workdir);
+}, 180_000);
+
+afterAll(() => {
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+function project(name: string, type: 'module' | 'commonjs', files: string[]): string {
+  const dir = join(workdir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type }));
+  for (const file of files) copyFileSync(join(consumers, file), join(dir, file));
+  return dir;
+}
+
+describe('the published package', () => {
+  it('ships only dist, README and package.json', () => {
+    const listing = run('tar', ['tzf', tarball], workdir).trim().split('\n');
+    expect(listing.every((file) => /^package\/(dist\/|README\.md$|package\.json$)/.test(file))).toBe(true);
+    expect(listing).toContain('package/dist/cjs/adapters/fastify/index.d.ts');
+  });
+
+  it('works with require() from CommonJS', () => {
+    expect(run('node', ['cjs.cjs'], project('cjs', 'commonjs', ['cjs.cjs']))).toContain('cjs ok');
+  });
+
+  it('works with import from ES modules', () => {
+    expect(run('node', ['esm.mjs'], project('esm', 'module', ['esm.mjs']))).toContain('esm ok');
+  });
+
+  it.each(['module', 'commonjs'] as const)('type-checks and runs in TypeScript with moduleResolution nodenext (%s)', (type) => {
+    const dir = project(`ts-${type}`, type, ['typed.ts']);
+    // skipLibCheck as most apps set it: @types/koa 3.0 does not compile against the content-disposition koa 3.3 installs.
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out', types: ['node'] },
+      files: ['typed.ts'],
+    }));
+    run(process.execPath, [join(workdir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
+    expect(readdirSync(join(dir, 'out'))).toContain('typed.js');
+    expect(run('node', ['out/typed.js'], dir)).toContain('typescript ok');
+  });
+
+  it('passes publint', () => {
+    expect(run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict', root], root)).toContain('All good');
+  });
+
+  it('passes arethetypeswrong for Node 16+ resolution, from CJS and ESM', () => {
+    const output = run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'node16', '--format', 'json'], root);
+    const report = JSON.parse(output) as { analysis: { problems: { resolutionKind?: string }[] } };
+    // node10 (TypeScript's legacy "node" resolution) cannot see subpath exports; the package needs Node 20.19+.
+    expect(report.analysis.problems.filter((problem) => problem.resolutionKind !== 'node10')).toEqual([]);
+  });
+});
