@@ -10,11 +10,11 @@ export function loaderScript(knownTokens: Record<string, string>): string {
   var fake = w.__hubspotFake = w.__hubspotFake || { loads: 0, settingsAtStart: null, settingsAtLoad: null, cleared: 0, identified: null };
   var settings = w.hsConversationsSettings || {};
   fake.settingsAtStart = JSON.parse(JSON.stringify(settings));
-  var loaded = false, box = null;
+  var loaded = false, box = null, forgotten = false;
   function render() {
     var s = w.hsConversationsSettings || {};
     var email = s.identificationEmail, token = s.identificationToken;
-    fake.identified = email && token && known[token] && known[token].toLowerCase() === String(email).toLowerCase() ? email : null;
+    fake.identified = !forgotten && email && token && known[token] && known[token].toLowerCase() === String(email).toLowerCase() ? email : null;
     box = box || d.createElement('div');
     box.id = 'hubspot-fake-widget';
     box.setAttribute('style', 'position:fixed;right:16px;bottom:16px;padding:12px 16px;border-radius:12px;background:#ff7a59;color:#fff;font:14px system-ui,sans-serif;box-shadow:0 4px 12px rgba(0,0,0,.2)');
@@ -23,8 +23,9 @@ export function loaderScript(knownTokens: Record<string, string>): string {
   }
   var widget = {
     load: function () {
+      fake.loads++;
       if (loaded) return;
-      loaded = true; fake.loads++;
+      loaded = true;
       fake.settingsAtLoad = JSON.parse(JSON.stringify(w.hsConversationsSettings || {}));
       if (d.body) render(); else d.addEventListener('DOMContentLoaded', render);
     },
@@ -34,8 +35,10 @@ export function loaderScript(knownTokens: Record<string, string>): string {
   };
   w.HubSpotConversations = {
     widget: widget,
+    // Like HubSpot's: forgets the visitor for the rest of this page; the next page starts afresh.
     clear: function (options) {
       fake.cleared++;
+      forgotten = true;
       fake.identified = null;
       if (options && options.resetWidget && loaded) { widget.remove(); widget.load(); }
     },
