@@ -5,14 +5,14 @@
 // occur inside a multi-byte character. As a stream cannot look ahead, the script goes before the
 // first of the loader tag, </head> or </body>: each of them comes before the loader runs.
 import { Transform, type TransformCallback } from 'node:stream';
-import { BODY_END, HEAD_END, LOADER_TAG, SCRIPT_START, type InjectOutcome } from './html.js';
+import { BODY_END, hasScript, HEAD_END, loaderIndex, SCRIPT_START, type InjectOutcome } from './html.js';
 
 /** A tag still open after this many bytes is not one we look for; it is passed on. */
 const MAX_HELD_BYTES = 4096;
 
 function firstMatch(text: string): number {
-  let first = -1;
-  for (const pattern of [LOADER_TAG, HEAD_END, BODY_END]) {
+  let first = loaderIndex(text);
+  for (const pattern of [HEAD_END, BODY_END]) {
     const index = text.search(pattern);
     if (index !== -1 && (first === -1 || index < first)) first = index;
   }
@@ -36,7 +36,7 @@ export class StreamingInjector {
     this.#held = undefined;
     const text = data.toString('latin1');
     const target = firstMatch(text);
-    const ours = text.indexOf(SCRIPT_START);
+    const ours = hasScript(text) ? text.indexOf(SCRIPT_START) : -1;
     if (ours !== -1 && (target === -1 || ours < target)) {
       this.outcome = 'present';
       return [data];

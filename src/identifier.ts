@@ -7,7 +7,8 @@ import { createInjectingStream, StreamingInjector } from './html-stream.js';
 import { mintToken } from './hubspot-api.js';
 import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type VisitorInput } from './options.js';
 import { createReporter, type Report } from './report.js';
-import { scriptTag, type WidgetSettings } from './script.js';
+import { LRUCache } from 'lru-cache';
+import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './script.js';
 import { TokenSource } from './token-source.js';
 import { checkVisitor, emailKey } from './visitor.js';
 
@@ -85,6 +86,20 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     report,
   });
 
+  // Cache hits build nothing: the identity (frozen, shared) and its script body are kept per token and email.
+  const identities = new LRUCache<string, { identity: Identity; body: string }>({ max: resolved.cache.max });
+  const identityOf = (email: string, token: string) => {
+    const memoKey = `${token}\n${email}`;
+    let built = identities.get(memoKey);
+    if (!built) {
+      const settings: WidgetSettings = Object.freeze({ identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
+      const body = scriptBody(settings);
+      built = { identity: Object.freeze({ email, token, settings, scriptTag: wrapScript(body) }), body };
+      identities.set(memoKey, built);
+    }
+    return built;
+  };
+
   const tagFor = (identity: Identity, nonce: string | null | undefined) =>
     nonce === undefined ? identity.scriptTag : scriptTag(identity.settings, nonce);
 
@@ -110,21 +125,19 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
       if (!visitor) return null;
       let accessToken: string | null | undefined;
       try {
-        accessToken = await resolved.accessToken(context.request);
+        const answer = resolved.accessToken(context.request);
+        accessToken = typeof answer === 'string' ? answer : await answer;
       } catch (error) {
         report(new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN', `The accessToken function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
         return null;
       }
       if (typeof accessToken !== 'string' || accessToken === '') return null;
       const account = accountOf(accessToken);
-      const token = await source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
+      const pending = source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
+      const token = typeof pending === 'string' || pending === null ? pending : await pending;
       if (token === null) return null;
-      const settings: WidgetSettings = {
-        identificationEmail: visitor.email,
-        identificationToken: token,
-        loadImmediately: resolved.loadImmediately,
-      };
-      return { email: visitor.email, token, settings, scriptTag: scriptTag(settings, context.nonce) };
+      const base = identityOf(visitor.email, token);
+      return context.nonce ? { ...base.identity, scriptTag: wrapScript(base.body, context.nonce) } : base.identity;
     },
 
     inject(html, identity, injectOptions = {}) {

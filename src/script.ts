@@ -38,8 +38,13 @@ export function scriptBody(settings: WidgetSettings): string {
   return merge + (settings.loadImmediately ? '' : LOAD_WHEN_READY) + '})(window);';
 }
 
-/** The whole `<script>` element, with the CSP nonce when there is one. */
-export function scriptTag(settings: WidgetSettings, nonce?: string | null): string {
+/** The whole `<script>` element around a body from scriptBody(), with the CSP nonce when there is one. */
+export function wrapScript(body: string, nonce?: string | null): string {
   const nonceAttribute = nonce ? ` nonce="${escapeAttribute(nonce)}"` : '';
-  return `<script ${SCRIPT_MARKER}${nonceAttribute}>${scriptBody(settings)}</script>`;
+  return `<script ${SCRIPT_MARKER}${nonceAttribute}>${body}</script>`;
+}
+
+/** The whole `<script>` element for these settings, with the CSP nonce when there is one. */
+export function scriptTag(settings: WidgetSettings, nonce?: string | null): string {
+  return wrapScript(scriptBody(settings), nonce);
 }

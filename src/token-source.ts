@@ -55,18 +55,26 @@ export class TokenSource {
     this.#lockTtl = options.lockTtl;
   }
 
-  /** The visitor's token, or null when none can be had within `timeout`. Never rejects. */
-  async get(account: string, accessToken: string, visitor: Visitor, key: string): Promise<string | null> {
-    const { now, maxAge, refreshAfter } = this.#options;
-    const entry = await this.#read(key);
-    if (entry) {
-      const age = now() - entry.createdAt;
-      if (age < maxAge && age >= 0) {
-        if (age >= refreshAfter) void this.#mintShared(account, accessToken, visitor, key, true);
-        return entry.token;
-      }
+  /**
+   * The visitor's token, or null when none can be had within `timeout`. Never rejects. A fresh token
+   * in memory comes back synchronously: that is every cache hit without a shared store.
+   */
+  get(account: string, accessToken: string, visitor: Visitor, key: string): string | null | Promise<string | null> {
+    if (!this.#useStore()) {
+      const served = this.#serve(this.#memory.get(key), account, accessToken, visitor, key);
+      return served ?? this.#withTimeout(this.#mintShared(account, accessToken, visitor, key, false));
     }
-    return this.#withTimeout(this.#mintShared(account, accessToken, visitor, key, false));
+    return this.#read(key).then((entry) =>
+      this.#serve(entry, account, accessToken, visitor, key) ?? this.#withTimeout(this.#mintShared(account, accessToken, visitor, key, false)));
+  }
+
+  /** The entry's token if it may still be served (starting a refresh when it should be); else undefined. */
+  #serve(entry: StoredToken | undefined, account: string, accessToken: string, visitor: Visitor, key: string): string | undefined {
+    if (!entry) return undefined;
+    const age = this.#options.now() - entry.createdAt;
+    if (age < 0 || age >= this.#options.maxAge) return undefined;
+    if (age >= this.#options.refreshAfter) void this.#mintShared(account, accessToken, visitor, key, true);
+    return entry.token;
   }
 
   #withTimeout(pending: Promise<string | null>): Promise<string | null> {

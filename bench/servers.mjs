@@ -1,0 +1,58 @@
+// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify> <bare|identify>`.
+// Prints its port once listening. The identified app uses the fake HubSpot at HUBSPOT_BASE_URL.
+import { Readable } from 'node:stream';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { hubspotIdentify as expressIdentify } from 'hubspot-identify/express';
+import fastifyIdentify from 'hubspot-identify/fastify';
+import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
+import { PAGE, STREAM_HEAD, STREAM_REST, STREAM_DELAY_MS } from './page.mjs';
+
+const [framework, mode] = process.argv.slice(2);
+const identify = mode === 'identify';
+const options = { accessToken: 'pat-bench', baseUrl: process.env.HUBSPOT_BASE_URL, logger: false };
+const userOf = (header) => (typeof header === 'string' ? { email: header } : undefined);
+
+/** The streamed page: its head at once, the rest after a delay, as a slow data fetch would. */
+function streamedPage() {
+  return Readable.from((async function* () {
+    yield STREAM_HEAD;
+    await new Promise((resolve) => setTimeout(resolve, STREAM_DELAY_MS));
+    yield STREAM_REST;
+  })());
+}
+
+async function start() {
+  if (framework === 'express') {
+    const app = express();
+    app.set('etag', false);
+    app.use((req, _res, next) => { req.user = userOf(req.headers['x-user']); next(); });
+    if (identify) app.use(expressIdentify(options));
+    app.get('/', (_req, res) => { res.send(PAGE); });
+    app.get('/stream', (_req, res) => { res.type('html'); streamedPage().pipe(res); });
+    return new Promise((resolve) => { const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port)); });
+  }
+  if (framework === 'koa') {
+    const app = new Koa();
+    app.use(async (ctx, next) => { ctx.state.user = userOf(ctx.get('x-user') || undefined); await next(); });
+    if (identify) app.use(koaIdentify(options));
+    app.use((ctx) => {
+      if (ctx.path === '/stream') { ctx.type = 'html'; ctx.body = streamedPage(); } else ctx.body = PAGE;
+    });
+    return new Promise((resolve) => { const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port)); });
+  }
+  const app = Fastify();
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (request) => { request.user = userOf(request.headers['x-user']); });
+  if (identify) await app.register(fastifyIdentify, options);
+  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/stream', (_request, reply) => reply.type('text/html; charset=utf-8').send(streamedPage()));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server.address().port;
+}
+
+const port = await start();
+process.send?.({ port });
+// Exit cleanly on SIGINT, so that a server run with --cpu-prof writes its profile.
+process.on('SIGINT', () => process.exit(0));
