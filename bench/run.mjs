@@ -1,4 +1,6 @@
 // npm run bench: the middleware's cost as ratios against the same app without it, measured side by side in one run.
+// Knobs: BENCH_SECONDS and BENCH_ROUNDS (per side), BENCH_FRAMEWORKS (express,koa,fastify),
+// BENCH_PAGE_BYTES (16 KB) and BENCH_ASCII=1 (a page without multi-byte characters).
 import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -33,11 +35,19 @@ function cpuMs(pid) {
   }
 }
 
+// Servers are child processes: end them however this process ends, so a failed run never hangs.
+const children = new Set();
+process.on('exit', () => { for (const child of children) child.kill(); });
+
 function startServer(framework, mode, baseUrl) {
   return new Promise((resolve, reject) => {
     const pin = pinned ? { execPath: 'taskset', execArgv: ['-c', serverCore, process.execPath] } : {};
     const child = fork(new URL('./servers.mjs', import.meta.url), [framework, mode], { ...pin, env: { ...process.env, HUBSPOT_BASE_URL: baseUrl }, stdio: 'inherit' });
-    child.once('message', ({ port }) => resolve({ port, pid: child.pid, stop: () => child.kill() }));
+    children.add(child);
+    child.once('message', ({ port }) => {
+      child.disconnect();
+      resolve({ port, pid: child.pid, stop: () => { children.delete(child); child.kill(); } });
+    });
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${framework} ${mode} server exited ${code}`)));
   });

@@ -5,7 +5,8 @@ import { HubSpotIdentifyError } from './errors.js';
 import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html.js';
 import { createInjectingStream, StreamingInjector } from './html-stream.js';
 import { mintToken } from './hubspot-api.js';
-import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type VisitorInput } from './options.js';
+import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
+import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
 import { LRUCache } from 'lru-cache';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './script.js';
@@ -40,6 +41,8 @@ export interface Identifier<Req = unknown, Res = unknown> {
   injectStream(identity: Identity, options?: { nonce?: string | null }): Transform;
   /** The options as resolved at creation. */
   readonly options: ResolvedOptions<Req, Res>;
+  /** @internal identify(), synchronous when the token is in memory. Never rejects. */
+  identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req>): MaybePromise<Identity | null>;
   /** @internal Reports a failure to onError and the logger. */
   readonly report: Report;
   /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
@@ -110,35 +113,54 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     }
   };
 
+  const finish = (email: string, token: string | null, nonce: string | null | undefined): Identity | null => {
+    if (token === null) return null;
+    const base = identityOf(email, token);
+    return nonce ? { ...base.identity, scriptTag: wrapScript(base.body, nonce) } : base.identity;
+  };
+
+  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined): MaybePromise<Identity | null> => {
+    if (typeof accessToken !== 'string' || accessToken === '') return null;
+    const account = accountOf(accessToken);
+    const token = source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
+    if (typeof token === 'string' || token === null) return finish(visitor.email, token, nonce);
+    return token.then((late) => finish(visitor.email, late, nonce));
+  };
+
+  const accessTokenFailed = (error: unknown): null => {
+    report(new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN', `The accessToken function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+    return null;
+  };
+
+  // Synchronous whenever everything is at hand (the usual cache hit), so a page pays no extra tick.
+  const identifyNow = (input: VisitorInput, context: IdentifyContext<Req> = {}): MaybePromise<Identity | null> => {
+    const check = checkVisitor(input);
+    if (!check.ok) {
+      report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
+      return null;
+    }
+    const visitor = check.visitor;
+    if (!visitor) return null;
+    let accessToken: MaybePromise<string | null | undefined>;
+    try {
+      accessToken = resolved.accessToken(context.request);
+    } catch (error) {
+      return accessTokenFailed(error);
+    }
+    if (isPromise(accessToken)) return accessToken.then((value) => withAccessToken(visitor, value, context.nonce), accessTokenFailed);
+    return withAccessToken(visitor, accessToken, context.nonce);
+  };
+
   return {
     options: resolved,
     report,
     noteOutcome,
 
     async identify(input, context = {}) {
-      const check = checkVisitor(input);
-      if (!check.ok) {
-        report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
-        return null;
-      }
-      const visitor = check.visitor;
-      if (!visitor) return null;
-      let accessToken: string | null | undefined;
-      try {
-        const answer = resolved.accessToken(context.request);
-        accessToken = typeof answer === 'string' ? answer : await answer;
-      } catch (error) {
-        report(new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN', `The accessToken function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
-        return null;
-      }
-      if (typeof accessToken !== 'string' || accessToken === '') return null;
-      const account = accountOf(accessToken);
-      const pending = source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
-      const token = typeof pending === 'string' || pending === null ? pending : await pending;
-      if (token === null) return null;
-      const base = identityOf(visitor.email, token);
-      return context.nonce ? { ...base.identity, scriptTag: wrapScript(base.body, context.nonce) } : base.identity;
+      return identifyNow(input, context);
     },
+
+    identifyNow,
 
     inject(html, identity, injectOptions = {}) {
       if (!identity || typeof html !== 'string') return html;

@@ -1,5 +1,6 @@
 // The one options interface, its defaults, and the check that turns user options into resolved ones once.
 import { HubSpotIdentifyError } from './errors.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { TokenStore } from './store.js';
 import type { Logger } from './report.js';
 
@@ -12,7 +13,6 @@ export interface Visitor {
   lastName?: string;
 }
 
-type MaybePromise<T> = T | Promise<T>;
 
 export interface CacheOptions {
   /** Tokens held in memory. Default: `10_000`. */

@@ -2,6 +2,7 @@
 import { HubSpotIdentifyError } from './errors.js';
 import { createIdentifier, type Identifier, type Identity } from './identifier.js';
 import type { HubSpotIdentifyOptions, VisitorInput } from './options.js';
+import { andThen, isPromise, type MaybePromise } from './maybe-promise.js';
 
 /** How an adapter reads its framework's request. */
 export interface FrameworkBinding<Req, Res> {
@@ -46,8 +47,8 @@ export function privateCacheControl(existing: unknown): string {
 
 export interface RequestIdentifier<Req, Res> {
   readonly core: Identifier<Req, Res>;
-  /** The request's identity, or null. Never throws: a failing user function renders the page anonymous. */
-  identify(req: Req, res: Res): Promise<Identity | null>;
+  /** The request's identity, or null; synchronous on a cache hit. Never throws or rejects: a failing user function renders the page anonymous. */
+  identify(req: Req, res: Res): MaybePromise<Identity | null>;
   /** The JSON answer of `tokenRoute` for this request. */
   tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer>;
   /** Whether a response with these headers is rewritten; says once why an encoded HTML body is not. */
@@ -68,36 +69,45 @@ export function createRequestIdentifier<Req, Res>(
     core.report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
   };
 
-  async function resolve(req: Req, res: Res): Promise<{ visitor: VisitorInput; identity: Identity | null }> {
-    let input: VisitorInput;
-    try {
-      input = await visitorOf(req);
-    } catch (error) {
-      failed('visitor', error);
-      return { visitor: null, identity: null };
-    }
+  function withVisitor(req: Req, res: Res, input: VisitorInput): MaybePromise<Identity | null> {
     let requestNonce: unknown;
     try {
       requestNonce = nonceOf(req, res);
     } catch (error) {
       failed('nonce', error);
-      return { visitor: input, identity: null };
+      return null;
     }
-    const identity = await core.identify(input, { request: req, nonce: typeof requestNonce === 'string' ? requestNonce : undefined });
-    return { visitor: input, identity };
+    return core.identifyNow(input, { request: req, nonce: typeof requestNonce === 'string' ? requestNonce : undefined });
+  }
+
+  /** The visitor and their identity; synchronous when nothing needs waiting for. Never throws or rejects. */
+  function resolve(req: Req, res: Res): MaybePromise<{ visitor: VisitorInput; identity: Identity | null }> {
+    let input: MaybePromise<VisitorInput>;
+    try {
+      input = visitorOf(req);
+    } catch (error) {
+      failed('visitor', error);
+      return { visitor: null, identity: null };
+    }
+    const identify = (visitor: VisitorInput) => andThen(withVisitor(req, res, visitor), (identity) => ({ visitor, identity }));
+    if (!isPromise(input)) return identify(input);
+    return input.then(identify, (error: unknown) => {
+      failed('visitor', error);
+      return { visitor: null, identity: null };
+    });
   }
 
   return {
     core,
 
-    async identify(req, res) {
+    identify(req, res) {
       try {
         if (!identifies(req)) return null;
       } catch (error) {
         failed('shouldIdentify', error);
         return null;
       }
-      return (await resolve(req, res)).identity;
+      return andThen(resolve(req, res), (resolved) => resolved.identity);
     },
 
     async tokenRoute(req, res) {

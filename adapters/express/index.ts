@@ -1,6 +1,7 @@
 // hubspot-identify/express: the Express 5 middleware, translating Express's req/res to the core.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Identity } from '../../src/identifier.js';
+import { isPromise } from '../../src/maybe-promise.js';
 import { interceptResponse } from '../../src/node-response.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/request.js';
@@ -61,10 +62,13 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
       }, next);
       return;
     }
-    hs.identify(req, res).then((identity) => {
+    const proceed = (identity: Identity | null) => {
       if (identity) carry(res, identity);
       next();
-    }, next);
+    };
+    const identity = hs.identify(req, res);
+    if (isPromise(identity)) identity.then(proceed, next);
+    else proceed(identity);
   };
 }
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { injectBody } from '../../src/body.js';
 import type { Identity } from '../../src/identifier.js';
+import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, privateCacheControl, type FrameworkBinding } from '../../src/request.js';
 
@@ -48,26 +49,38 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     });
   }
 
-  fastify.addHook('preHandler', async (request, reply) => {
-    if (tokenRoute !== false && request.routeOptions.url === tokenRoute) return;
-    const identity = await hs.identify(request, reply);
+  const carry = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
     if (!identity) return;
     request.hsIdentity = identity;
     const withLocals = reply as WithLocals;
-    withLocals.locals = { ...withLocals.locals, hsIdentity: identity };
+    withLocals.locals = withLocals.locals ? { ...withLocals.locals, hsIdentity: identity } : { hsIdentity: identity };
+  };
+
+  // Callback-style hooks: on a cache hit nothing here waits, so the reply goes out in the same tick.
+  fastify.addHook('preHandler', (request, reply, done) => {
+    if (tokenRoute !== false && request.routeOptions.url === tokenRoute) return done();
+    const identity = hs.identify(request, reply);
+    if (!isPromise(identity)) {
+      carry(request, reply, identity);
+      return done();
+    }
+    identity.then((value) => {
+      carry(request, reply, value);
+      done();
+    }, done);
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const identity = request.hsIdentity;
-    if (!identity) return payload;
+    if (!identity) return done(null, payload);
     reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')));
-    if (payload === null || payload === undefined) return payload;
-    if (!hs.shouldRewrite(reply.getHeader('content-type'), reply.getHeader('content-encoding'), COMPRESSION_HINT)) return payload;
+    if (payload === null || payload === undefined) return done(null, payload);
+    if (!hs.shouldRewrite(reply.getHeader('content-type'), reply.getHeader('content-encoding'), COMPRESSION_HINT)) return done(null, payload);
     const { body, streamed } = injectBody(core, payload, identity);
-    if (body === payload) return payload;
+    if (body === payload) return done(null, payload);
     if (streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', Buffer.byteLength(body as string | Buffer));
-    return body;
+    done(null, body);
   });
 };
 

@@ -2,6 +2,7 @@
 import type { Context, Middleware } from 'koa';
 import { injectBody } from '../../src/body.js';
 import type { Identity } from '../../src/identifier.js';
+import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, privateCacheControl, type FrameworkBinding } from '../../src/request.js';
 
@@ -39,7 +40,8 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
       ctx.set('Cache-Control', 'no-store');
       return;
     }
-    const identity = await hs.identify(ctx, ctx);
+    const found = hs.identify(ctx, ctx);
+    const identity = isPromise(found) ? await found : found;
     if (!identity) return next();
     ctx.state.hsIdentity = identity;
     await next();
