@@ -1,5 +1,7 @@
-// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify> <bare|identify>`.
-// Prints its port once listening. The identified app uses the fake HubSpot at HUBSPOT_BASE_URL.
+// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify> <bare|printed|identify>`.
+// bare: the app alone. printed: the app alone, its page carrying a script of the same size, as if
+// the template printed it (the cost of the bytes themselves). identify: the app with the middleware,
+// using the fake HubSpot at HUBSPOT_BASE_URL. Prints its port once listening.
 import { Readable } from 'node:stream';
 import express from 'express';
 import Fastify from 'fastify';
@@ -11,6 +13,7 @@ import { PAGE, STREAM_HEAD, STREAM_REST, STREAM_DELAY_MS } from './page.mjs';
 
 const [framework, mode] = process.argv.slice(2);
 const identify = mode === 'identify';
+const BODY = mode === 'printed' ? PAGE.replace('</head>', `<script data-printed>${'x'.repeat(560)}</script></head>`) : PAGE;
 const options = { accessToken: 'pat-bench', baseUrl: process.env.HUBSPOT_BASE_URL, logger: false };
 const userOf = (header) => (typeof header === 'string' ? { email: header } : undefined);
 
@@ -29,7 +32,7 @@ async function start() {
     app.set('etag', false);
     app.use((req, _res, next) => { req.user = userOf(req.headers['x-user']); next(); });
     if (identify) app.use(expressIdentify(options));
-    app.get('/', (_req, res) => { res.send(PAGE); });
+    app.get('/', (_req, res) => { res.send(BODY); });
     app.get('/stream', (_req, res) => { res.type('html'); streamedPage().pipe(res); });
     return new Promise((resolve) => { const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port)); });
   }
@@ -38,7 +41,7 @@ async function start() {
     app.use(async (ctx, next) => { ctx.state.user = userOf(ctx.get('x-user') || undefined); await next(); });
     if (identify) app.use(koaIdentify(options));
     app.use((ctx) => {
-      if (ctx.path === '/stream') { ctx.type = 'html'; ctx.body = streamedPage(); } else ctx.body = PAGE;
+      if (ctx.path === '/stream') { ctx.type = 'html'; ctx.body = streamedPage(); } else ctx.body = BODY;
     });
     return new Promise((resolve) => { const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port)); });
   }
@@ -46,7 +49,7 @@ async function start() {
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request) => { request.user = userOf(request.headers['x-user']); });
   if (identify) await app.register(fastifyIdentify, options);
-  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(BODY));
   app.get('/stream', (_request, reply) => reply.type('text/html; charset=utf-8').send(streamedPage()));
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app.server.address().port;
