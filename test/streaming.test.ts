@@ -7,17 +7,14 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import { createElement as h, Suspense, use } from 'react';
 import { renderToPipeableStream } from 'react-dom/server';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubspotIdentify as expressIdentify } from '../adapters/express/index.js';
 import fastifyIdentify from '../adapters/fastify/index.js';
 import { hubspotIdentify as koaIdentify } from '../adapters/koa/index.js';
-import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
 import { LOADER } from './helpers/pages.js';
+import { useFakeHubSpot } from './helpers/hubspot.js';
 
-let hubspot: FakeHubSpot;
-beforeAll(async () => { hubspot = await startFakeHubSpot(); });
-afterAll(() => hubspot.close());
-beforeEach(() => hubspot.reset());
+const fake = useFakeHubSpot();
 
 const LATE_MS = 300;
 
@@ -56,7 +53,7 @@ function fetchChunks(server: Server, path: string): Promise<Received> {
   });
 }
 
-const options = () => ({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: false as const, visitor: () => 'ada@example.com' });
+const options = () => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false as const, visitor: () => 'ada@example.com' });
 
 const servers: Record<string, () => Promise<Server>> = {
   express: async () => {
@@ -106,7 +103,7 @@ describe.each(Object.keys(servers))('%s: streamed React SSR', (name) => {
       expect(headers['content-length']).toBeUndefined();
       expect(headers['cache-control']).toBe('private');
       const settings = JSON.parse(/i=(\{.*?\});/.exec(html)![1]!);
-      expect(hubspot.tokens.get(settings.identificationToken)).toBe('ada@example.com');
+      expect(fake().tokens.get(settings.identificationToken)).toBe('ada@example.com');
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

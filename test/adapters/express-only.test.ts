@@ -6,23 +6,20 @@ import compression from 'compression';
 import type express from 'express';
 import helmet from 'helmet';
 import supertest from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, PAGE_CHUNKS, USER_HEADER } from '../helpers/pages.js';
 import { expressApp, send } from './express-app.js';
+import { useFakeHubSpot } from '../helpers/hubspot.js';
 
 const views = fileURLToPath(new URL('../fixtures/views', import.meta.url));
 const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
 
-let hubspot: FakeHubSpot;
-beforeAll(async () => { hubspot = await startFakeHubSpot(); });
-afterAll(() => hubspot.close());
-beforeEach(() => hubspot.reset());
+const fake = useFakeHubSpot();
 
 /** The shared test app, with `before` ahead of the middleware and `routes` after it. */
 function build(routes: (app: express.Express) => void, before?: (app: express.Express) => void, logger = memoryLogger()) {
-  const target = expressApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger }, (a) => {
+  const target = expressApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger }, (a) => {
     a.set('views', views);
     a.set('view engine', 'ejs');
     before?.(a);
@@ -86,7 +83,7 @@ describe('express only', () => {
 
   it('compression registered after: res.send still works, raw writes are left alone with the order to use', async () => {
     const logger = memoryLogger();
-    const target = expressApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger });
+    const target = expressApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger });
     target.use(compression({ threshold: 0 }));
     target.get('/late-send', (_req, res) => { res.send(PAGE + ' '.repeat(4096)); });
     target.get('/late-write', (_req, res) => { res.type('html'); res.write(PAGE); res.end(' '.repeat(4096)); });
@@ -119,7 +116,7 @@ describe('express only', () => {
         expect(countScripts(html)).toBe(1);
         expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(html));
       }
-      expect(hubspot.calls).toHaveLength(1);
+      expect(fake().calls).toHaveLength(1);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

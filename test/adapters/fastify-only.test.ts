@@ -6,22 +6,19 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyView from '@fastify/view';
 import ejs from 'ejs';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import hubspotIdentifyDefault, { hubspotIdentify } from '../../adapters/fastify/index.js';
-import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, USER_HEADER } from '../helpers/pages.js';
 import { fastifyApp, inject } from './fastify-app.js';
+import { useFakeHubSpot } from '../helpers/hubspot.js';
 
 const views = fileURLToPath(new URL('../fixtures/views', import.meta.url));
 const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
 const countScripts = (html: string) => (html.match(/data-hubspot-identify/g) ?? []).length;
 
-let hubspot: FakeHubSpot;
-beforeAll(async () => { hubspot = await startFakeHubSpot(); });
-afterAll(() => hubspot.close());
-beforeEach(() => hubspot.reset());
-const options = () => ({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() });
+const fake = useFakeHubSpot();
+const options = () => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() });
 
 describe('fastify only', () => {
   it('exports the plugin as default and named, wrapped with fastify-plugin', () => {

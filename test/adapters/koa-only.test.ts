@@ -3,25 +3,22 @@ import { fileURLToPath } from 'node:url';
 import views from '@ladjs/koa-views';
 import compress from 'koa-compress';
 import supertest from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, USER_HEADER } from '../helpers/pages.js';
 import { send } from './express-app.js';
 import { koaApp } from './koa-app.js';
+import { useFakeHubSpot } from '../helpers/hubspot.js';
 
 const root = fileURLToPath(new URL('../fixtures/views', import.meta.url));
 const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
 const countScripts = (html: string) => (html.match(/data-hubspot-identify/g) ?? []).length;
 
-let hubspot: FakeHubSpot;
-beforeAll(async () => { hubspot = await startFakeHubSpot(); });
-afterAll(() => hubspot.close());
-beforeEach(() => hubspot.reset());
+const fake = useFakeHubSpot();
 
 describe('koa only', () => {
   it('koa-compress registered first: the page is injected, then compressed', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, { before: (a) => a.use(compress({ threshold: 0 })) });
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, { before: (a) => a.use(compress({ threshold: 0 })) });
     for (const path of ['/page', '/stream']) {
       const response = await send(supertest(app.callback()), path, { headers: { ...ADA, 'accept-encoding': 'gzip' } });
       expect(response.headers['content-encoding'], path).toBe('gzip');
@@ -30,7 +27,7 @@ describe('koa only', () => {
   });
 
   it('koa-views templates read ctx.state.hsIdentity', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
       before: (a) => a.use(views(root, { extension: 'ejs' })),
       routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
     });
@@ -40,7 +37,7 @@ describe('koa only', () => {
   });
 
   it('injects a web ReadableStream body', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: hubspot.baseUrl, logger: memoryLogger() }, {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
       routes: { 'GET /web': (ctx) => { ctx.type = 'html'; ctx.body = new Blob([PAGE]).stream(); } },
     });
     const response = await send(supertest(app.callback()), '/web', { headers: ADA });
