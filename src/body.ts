@@ -14,10 +14,16 @@ function isWebStream(body: unknown): body is ReadableStream {
 
 /**
  * The body with the identity's script injected, and whether its length changed to something only
- * the stream knows (`streamed`: drop Content-Length). Bodies of other kinds come back as they were.
+ * the stream knows (`streamed`: drop Content-Length). An injected string comes back as UTF-8 bytes;
+ * bodies of other kinds come back as they were.
  */
 export function injectBody(core: Identifier<any, any>, body: Body, identity: Identity): { body: Body; streamed: boolean } {
-  if (typeof body === 'string') return { body: core.inject(body, identity), streamed: false };
+  if (typeof body === 'string') {
+    // Encoded here once: frameworks would otherwise measure the new string's UTF-8 length and then
+    // encode it again to write it, which costs more than the injection itself on large pages.
+    const html = core.inject(body, identity);
+    return { body: html === body ? body : Buffer.from(html, 'utf8'), streamed: false };
+  }
   if (Buffer.isBuffer(body)) return { body: core.injectBytes(body, identity), streamed: false };
   if (isNodeStream(body) || isWebStream(body)) {
     const source = isWebStream(body) ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : body;
