@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import compression from 'compression';
-import type express from 'express';
+import express from 'express';
 import helmet from 'helmet';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, PAGE_CHUNKS, USER_HEADER } from '../helpers/pages.js';
+import { hubspotIdentify } from '../../adapters/express/index.js';
 import { expressApp, send } from './express-app.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
 
@@ -102,6 +103,32 @@ describe('express only', () => {
     const response = await send(supertest(target), '/csp', { headers: ADA });
     const nonce = /'nonce-([^']+)'/.exec(response.headers['content-security-policy']!)![1];
     expect(response.text).toContain(`<script data-hubspot-identify nonce="${nonce}">`);
+  });
+
+  it('injects pages of a mounted sub-app, once even when both apps use the middleware', async () => {
+    const sub = express();
+    sub.get('/page', (_req, res) => { res.send(PAGE); });
+    const twice = express();
+    twice.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));
+    twice.get('/page', (_req, res) => { res.type('html'); res.write(PAGE); res.end(); });
+    const target = build((a) => {
+      a.use('/sub', sub);
+      a.use('/twice', twice);
+    });
+    for (const path of ['/sub/page', '/twice/page']) {
+      const response = await send(supertest(target), path, { headers: ADA });
+      expect(countScripts(response.text), path).toBe(1);
+      expect(response.headers['cache-control'], path).toBe('private');
+    }
+  });
+
+  it('leaves responses of other apps in the process alone', async () => {
+    build(() => undefined);
+    const other = express();
+    other.get('/page', (_req, res) => { res.send(PAGE); });
+    const response = await send(supertest(other), '/page', { headers: ADA });
+    expect(response.text).toBe(PAGE);
+    expect(response.headers['cache-control']).toBeUndefined();
   });
 
   it('works over a real socket with keep-alive', async () => {
