@@ -22,6 +22,7 @@ function firstMatch(text: string): number {
 export class StreamingInjector {
   readonly #tag: Buffer;
   #held: Buffer | undefined;
+  #empty = true;
   /** What happened, once it is known: while undefined the injector is still looking. */
   outcome: InjectOutcome | undefined;
 
@@ -31,6 +32,7 @@ export class StreamingInjector {
 
   /** Takes the next chunk and returns what can be sent now, in order. */
   push(chunk: Buffer): Buffer[] {
+    if (chunk.length > 0) this.#empty = false;
     if (this.outcome) return [chunk];
     const data = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
     this.#held = undefined;
@@ -53,9 +55,9 @@ export class StreamingInjector {
     return [data];
   }
 
-  /** The end of the page: returns what was held back. */
+  /** The end of the page: returns what was held back. An empty body has no outcome: there was no page. */
   end(): Buffer[] {
-    this.outcome ??= 'no-insertion-point';
+    if (!this.#empty) this.outcome ??= 'no-insertion-point';
     const held = this.#held;
     this.#held = undefined;
     return held ? [held] : [];

@@ -41,6 +41,8 @@ export function interceptResponse(res: ServerResponse, core: Identifier<any, any
     if (decided) return;
     decided = true;
     if (hooks.handled.value || res.headersSent || !hooks.shouldRewrite(res)) return;
+    // No body goes out for these: leave their headers (Content-Length included) as the app set them.
+    if (res.req?.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) return;
     injector = core.createInjector(identity);
     res.removeHeader('Content-Length');
   };

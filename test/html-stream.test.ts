@@ -76,6 +76,11 @@ describe('StreamingInjector', () => {
     expect(out.toString()).toBe('<p>fragment</p><unclosed');
   });
 
+  it('has nothing to say about an empty body (regression: HEAD responses were reported as pages without <head>)', () => {
+    expect(feed([]).outcome).toBeUndefined();
+    expect(feed([Buffer.alloc(0)]).outcome).toBeUndefined();
+  });
+
   it('works as a Transform over a Readable with string chunks', async () => {
     const outcomes: string[] = [];
     const source = Readable.from(['<html><head>', '<title>x</title></he', 'ad><body>ok</body></html>']);

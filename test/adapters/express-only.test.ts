@@ -60,6 +60,19 @@ describe('express only', () => {
     expect(countScripts(response.text)).toBe(1);
   });
 
+  it('a raw HEAD response keeps its Content-Length and is not reported as a page without <head>', async () => {
+    const logger = memoryLogger();
+    const target = build((a) => a.head('/raw-head', (_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.setHeader('Content-Length', '1234');
+      res.end();
+    }), undefined, logger);
+    const response = await send(supertest(target), '/raw-head', { method: 'HEAD', headers: ADA });
+    expect(response.headers['content-length']).toBe('1234');
+    expect(response.headers['cache-control']).toBe('private');
+    expect(logger.lines.join('\n')).not.toContain('HSI_NO_INSERTION_POINT');
+  });
+
   it('res.end(html) alone keeps Content-Length right', async () => {
     const target = build((a) => a.get('/end', (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
