@@ -1,8 +1,9 @@
 // hubspot-identify/express: the Express 5 middleware, translating Express's req/res to the core.
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
-import { interceptResponse } from '../../src/node-response.js';
+import { carryIdentity, stateOf, type Hook } from '../../src/node-response.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/request.js';
 
@@ -29,6 +30,20 @@ const express: FrameworkBinding<Request, Response> = {
   nonce: (_req, res) => (res.locals as Record<string, unknown>)['cspNonce'],
 };
 
+// res.send (and so res.render) holds the whole body: inject before Express sets Content-Length and ETag.
+const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown) {
+  const state = stateOf(this);
+  const res = this as Response;
+  if (state && !state.handled && (typeof body === 'string' || Buffer.isBuffer(body))) {
+    if (typeof body === 'string' && !res.get('Content-Type')) res.type('html');
+    if (state.shouldRewrite(res)) {
+      state.handled = true;
+      body = typeof body === 'string' ? state.core.inject(body, state.identity) : state.core.injectBytes(body, state.identity);
+    }
+  }
+  return send.call(this, body);
+};
+
 /** Express middleware: identifies the visitor, exposes `res.locals.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
   const hs = createRequestIdentifier(options, express);
@@ -37,23 +52,13 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
   const shouldRewrite = (res: { getHeader(name: string): unknown }) =>
     hs.shouldRewrite(res.getHeader('Content-Type'), res.getHeader('Content-Encoding'), COMPRESSION_HINT);
 
-  function carry(res: Response, identity: Identity): void {
-    res.locals.hsIdentity = identity;
-    const handled = { value: false };
-    interceptResponse(res, core, identity, { shouldRewrite, handled });
-    const send = res.send;
-    // res.send (and so res.render) holds the whole body: inject before Express sets Content-Length and ETag.
-    res.send = function (body?: unknown) {
-      if (!handled.value && (typeof body === 'string' || Buffer.isBuffer(body))) {
-        if (typeof body === 'string' && !res.get('Content-Type')) res.type('html');
-        if (shouldRewrite(res)) {
-          handled.value = true;
-          body = typeof body === 'string' ? core.inject(body, identity) : core.injectBytes(body, identity);
-        }
-      }
-      return send.call(this, body);
-    };
-  }
+  const proceed = (res: Response, next: NextFunction, identity: Identity | null) => {
+    if (identity) {
+      res.locals.hsIdentity = identity;
+      carryIdentity(res, { core, identity, shouldRewrite }, { send: sendHook });
+    }
+    next();
+  };
 
   return function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (tokenRoute !== false && req.path === tokenRoute && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -62,13 +67,9 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
       }, next);
       return;
     }
-    const proceed = (identity: Identity | null) => {
-      if (identity) carry(res, identity);
-      next();
-    };
     const identity = hs.identify(req, res);
-    if (isPromise(identity)) identity.then(proceed, next);
-    else proceed(identity);
+    if (isPromise(identity)) identity.then((value) => proceed(res, next, value), next);
+    else proceed(res, next, identity);
   };
 }
 
