@@ -1,3 +1,4 @@
+// The streaming rewrite: every split position around the insertion point, multi-byte text, held-back tags.
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';

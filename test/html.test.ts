@@ -1,3 +1,4 @@
+// The string and byte rewrite: where the script goes, and that it goes there once.
 import { describe, expect, it } from 'vitest';
 import { injectIntoBytes, injectIntoHtml, insertionIndex } from '../src/html.js';
 

@@ -1,3 +1,4 @@
+// Minting against HubSpot faked with nock: the request it sends and every kind of answer it can get.
 import nock from 'nock';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { isHubSpotIdentifyError, type HubSpotIdentifyError } from '../src/errors.js';

@@ -1,3 +1,4 @@
+// The core against the fake HubSpot: identities, cache ages on a controlled clock, single flight, failures.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIdentifier, type HubSpotIdentifyError, type HubSpotIdentifyOptions } from '../src/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';

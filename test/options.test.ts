@@ -1,3 +1,4 @@
+// Options: checked once at creation, every mistake a clear HSI_INVALID_OPTION, defaults in one place.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdentifier, DEFAULTS, HubSpotIdentifyError, isHubSpotIdentifyError } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// The inline script: serialization that no value can escape, run in a VM as a browser would.
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { scriptBody, scriptTag, serializeForScript, type WidgetSettings } from '../src/script.js';

@@ -1,3 +1,4 @@
+// What is and is not sent to HubSpot as a visitor.
 import { describe, expect, it } from 'vitest';
 import { checkVisitor, emailKey } from '../src/visitor.js';
 
