@@ -28,7 +28,6 @@ const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call(
  * entries expire with Redis's own TTL; `lock` is `SET NX PX`, so one server mints per visitor.
  */
 export class RedisTokenStore implements TokenStore {
-  readonly shared = true;
   readonly #send: (args: string[]) => Promise<unknown>;
   readonly #prefix: string;
   readonly #timeout: number;

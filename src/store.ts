@@ -20,8 +20,6 @@ export interface TokenStore {
   /** Takes a short lock on `key` for `ttlMs`; true when this caller holds it. */
   lock?(key: string, ttlMs: number): Promise<boolean>;
   unlock?(key: string): Promise<void>;
-  /** Whether `get` may serve an entry another process wrote (waiters poll it while a peer mints). */
-  readonly shared?: boolean;
 }
 
 /** The default store: an LRU in this process's memory. */
