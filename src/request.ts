@@ -1,8 +1,9 @@
 // What every adapter shares: from a request to an identity, the token route, and which responses to rewrite.
+import { injectBody, type Body } from './body.js';
 import { HubSpotIdentifyError } from './errors.js';
 import { createIdentifier, type Identifier, type Identity } from './identifier.js';
 import type { HubSpotIdentifyOptions, VisitorInput } from './options.js';
-import { andThen, isPromise, type MaybePromise } from './maybe-promise.js';
+import { isPromise, type MaybePromise } from './maybe-promise.js';
 
 /** How an adapter reads its framework's request. */
 export interface FrameworkBinding<Req, Res> {
@@ -51,6 +52,11 @@ export interface RequestIdentifier<Req, Res> {
   identify(req: Req, res: Res): MaybePromise<Identity | null>;
   /** The JSON answer of `tokenRoute` for this request. */
   tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer>;
+  /**
+   * For adapters that hold the whole body (Koa, Fastify): the body with the script injected when the
+   * headers say HTML, and whether its length is now unknown (a stream); undefined to leave it as is.
+   */
+  rewriteBody(identity: Identity, body: Body, contentType: unknown, contentEncoding: unknown, compressionHint: string): { body: Body; streamed: boolean } | undefined;
   /** Whether a response with these headers is rewritten; says once why an encoded HTML body is not. */
   shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean;
 }
@@ -64,6 +70,16 @@ export function createRequestIdentifier<Req, Res>(
   const visitorOf = visitor ?? ((req: Req) => binding.user(req) as VisitorInput);
   const identifies = shouldIdentify ?? ((req: Req) => acceptsHtml(binding.method(req), binding.accept(req)));
   const nonceOf = nonce ?? binding.nonce;
+
+  function shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean {
+    if (!core.options.inject || !isHtml(contentType)) return false;
+    if (isEncoded(contentEncoding)) {
+      core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
+        `An HTML response was already encoded (${String(contentEncoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
+      return false;
+    }
+    return true;
+  }
 
   const failed = (what: string, error: unknown) => {
     core.report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
@@ -80,21 +96,15 @@ export function createRequestIdentifier<Req, Res>(
     return core.identifyNow(input, { request: req, nonce: typeof requestNonce === 'string' ? requestNonce : undefined });
   }
 
-  /** The visitor and their identity; synchronous when nothing needs waiting for. Never throws or rejects. */
-  function resolve(req: Req, res: Res): MaybePromise<{ visitor: VisitorInput; identity: Identity | null }> {
-    let input: MaybePromise<VisitorInput>;
+  /** The visitor as the resolver says; null when it throws or rejects (said once). */
+  function visitorFor(req: Req): MaybePromise<VisitorInput> {
     try {
-      input = visitorOf(req);
+      const input = visitorOf(req);
+      return isPromise(input) ? input.catch((error: unknown) => (failed('visitor', error), null)) : input;
     } catch (error) {
       failed('visitor', error);
-      return { visitor: null, identity: null };
+      return null;
     }
-    const identify = (visitor: VisitorInput) => andThen(withVisitor(req, res, visitor), (identity) => ({ visitor, identity }));
-    if (!isPromise(input)) return identify(input);
-    return input.then(identify, (error: unknown) => {
-      failed('visitor', error);
-      return { visitor: null, identity: null };
-    });
   }
 
   return {
@@ -107,11 +117,13 @@ export function createRequestIdentifier<Req, Res>(
         failed('shouldIdentify', error);
         return null;
       }
-      return andThen(resolve(req, res), (resolved) => resolved.identity);
+      const input = visitorFor(req);
+      return isPromise(input) ? input.then((visitor) => withVisitor(req, res, visitor)) : withVisitor(req, res, input);
     },
 
     async tokenRoute(req, res) {
-      const { visitor: input, identity } = await resolve(req, res);
+      const input = await visitorFor(req);
+      const identity = await withVisitor(req, res, input);
       if (identity) return { status: 200, body: { email: identity.email, token: identity.token } };
       const anonymous = input === null || input === undefined || input === '';
       return anonymous
@@ -119,14 +131,12 @@ export function createRequestIdentifier<Req, Res>(
         : { status: 503, body: { error: 'No identification token could be had; try again later.' } };
     },
 
-    shouldRewrite(contentType, contentEncoding, compressionHint) {
-      if (!core.options.inject || !isHtml(contentType)) return false;
-      if (isEncoded(contentEncoding)) {
-        core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
-          `An HTML response was already encoded (${String(contentEncoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
-        return false;
-      }
-      return true;
+    shouldRewrite,
+
+    rewriteBody(identity, body, contentType, contentEncoding, compressionHint) {
+      if (body === undefined || body === null || !shouldRewrite(contentType, contentEncoding, compressionHint)) return undefined;
+      const rewritten = injectBody(core, body, identity);
+      return rewritten.body === body ? undefined : rewritten;
     },
   };
 }

@@ -1,7 +1,6 @@
 // hubspot-identify/fastify: the Fastify 5 plugin, translating Fastify's request/reply to the core.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { injectBody } from '../../src/body.js';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
@@ -36,8 +35,7 @@ const fastifyBinding: FrameworkBinding<FastifyRequest, FastifyReply> = {
 
 const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify, options) => {
   const hs = createRequestIdentifier(options, fastifyBinding);
-  const { core } = hs;
-  const { tokenRoute } = core.options;
+  const { tokenRoute } = hs.core.options;
 
   if (!fastify.hasRequestDecorator('hsIdentity')) fastify.decorateRequest('hsIdentity', null);
   if (!fastify.hasReplyDecorator('locals')) fastify.decorateReply('locals', null);
@@ -74,13 +72,11 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     const identity = request.hsIdentity;
     if (!identity) return done(null, payload);
     reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')));
-    if (payload === null || payload === undefined) return done(null, payload);
-    if (!hs.shouldRewrite(reply.getHeader('content-type'), reply.getHeader('content-encoding'), COMPRESSION_HINT)) return done(null, payload);
-    const { body, streamed } = injectBody(core, payload, identity);
-    if (body === payload) return done(null, payload);
-    if (streamed) reply.removeHeader('content-length');
-    else if (reply.hasHeader('content-length')) reply.header('content-length', Buffer.byteLength(body as string | Buffer));
-    done(null, body);
+    const rewritten = hs.rewriteBody(identity, payload, reply.getHeader('content-type'), reply.getHeader('content-encoding'), COMPRESSION_HINT);
+    if (!rewritten) return done(null, payload);
+    if (rewritten.streamed) reply.removeHeader('content-length');
+    else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
+    done(null, rewritten.body);
   });
 };
 

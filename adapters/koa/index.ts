@@ -1,6 +1,5 @@
 // hubspot-identify/koa: the Koa 3 middleware, translating Koa's context to the core.
 import type { Context, Middleware } from 'koa';
-import { injectBody } from '../../src/body.js';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
@@ -29,8 +28,7 @@ const koa: FrameworkBinding<Context, Context> = {
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: KoaOptions): Middleware {
   const hs = createRequestIdentifier(options, koa);
-  const { core } = hs;
-  const { tokenRoute } = core.options;
+  const { tokenRoute } = hs.core.options;
 
   return async function hubspotIdentifyMiddleware(ctx, next) {
     if (tokenRoute !== false && ctx.path === tokenRoute && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
@@ -47,11 +45,9 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     await next();
     if (ctx.headerSent) return;
     ctx.set('Cache-Control', privateCacheControl(ctx.response.get('Cache-Control')));
-    if (ctx.body === undefined || ctx.body === null) return;
-    if (!hs.shouldRewrite(ctx.response.get('Content-Type'), ctx.response.get('Content-Encoding'), COMPRESSION_HINT)) return;
-    // Koa sets Content-Length for a new string or Buffer body, and drops it for a new stream.
-    const { body } = injectBody(core, ctx.body, identity);
-    if (body !== ctx.body) ctx.body = body;
+    // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
+    const rewritten = hs.rewriteBody(identity, ctx.body, ctx.response.get('Content-Type'), ctx.response.get('Content-Encoding'), COMPRESSION_HINT);
+    if (rewritten) ctx.body = rewritten.body;
   };
 }
 
