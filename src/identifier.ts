@@ -2,16 +2,16 @@
 import { createHash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import { HubSpotIdentifyError } from './errors.js';
-import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html.js';
-import { createInjectingStream, StreamingInjector } from './html-stream.js';
-import { mintToken } from './hubspot-api.js';
+import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
+import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
+import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
 import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
 import { LRUCache } from 'lru-cache';
-import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './script.js';
-import { TokenSource } from './token-source.js';
-import { checkVisitor, emailKey } from './visitor.js';
+import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
+import { TokenSource } from './tokens/token-source.js';
+import { checkVisitor, emailKey } from './tokens/visitor.js';
 
 /** An identified visitor, as templates see it (`hsIdentity`). */
 export interface Identity {

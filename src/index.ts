@@ -2,8 +2,8 @@
 export { createIdentifier, type Identifier, type Identity, type IdentifyContext } from './identifier.js';
 export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode } from './errors.js';
 export { DEFAULTS, type CacheOptions, type HubSpotIdentifyOptions, type Visitor, type VisitorInput } from './options.js';
-export { MemoryTokenStore, type StoredToken, type TokenStore } from './store.js';
-export { serializeForScript, scriptTag, type WidgetSettings } from './script.js';
-export { injectIntoHtml } from './html.js';
-export { createInjectingStream, StreamingInjector } from './html-stream.js';
+export { MemoryTokenStore, type StoredToken, type TokenStore } from './tokens/store.js';
+export { serializeForScript, scriptTag, type WidgetSettings } from './html/script.js';
+export { injectIntoHtml } from './html/inject.js';
+export { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
 export type { Logger } from './report.js';

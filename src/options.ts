@@ -1,7 +1,7 @@
 // The one options interface, its defaults, and the check that turns user options into resolved ones once.
 import { HubSpotIdentifyError } from './errors.js';
 import type { MaybePromise } from './maybe-promise.js';
-import type { TokenStore } from './store.js';
+import type { TokenStore } from './tokens/store.js';
 import type { Logger } from './report.js';
 
 /** What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. */

@@ -3,9 +3,9 @@ import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
-import { carryIdentity, stateOf, type Hook } from '../../src/node-response.js';
+import { carryIdentity, stateOf, type Hook } from './response-hooks.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/request.js';
+import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
 

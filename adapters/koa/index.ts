@@ -3,7 +3,8 @@ import type { Context, Middleware } from 'koa';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, privateCacheControl, type FrameworkBinding } from '../../src/request.js';
+import { privateCacheControl } from '../../src/http/cache-headers.js';
+import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
 

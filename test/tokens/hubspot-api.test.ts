@@ -1,8 +1,8 @@
 // Minting against HubSpot faked with nock: the request it sends and every kind of answer it can get.
 import nock from 'nock';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { isHubSpotIdentifyError, type HubSpotIdentifyError } from '../src/errors.js';
-import { mintToken } from '../src/hubspot-api.js';
+import { isHubSpotIdentifyError, type HubSpotIdentifyError } from '../../src/errors.js';
+import { mintToken } from '../../src/tokens/hubspot-api.js';
 
 const ORIGIN = 'https://api.hubapi.com';
 const PATH = '/conversations/v3/visitor-identification/tokens/create';

@@ -1,6 +1,6 @@
 // What is and is not sent to HubSpot as a visitor.
 import { describe, expect, it } from 'vitest';
-import { checkVisitor, emailKey } from '../src/visitor.js';
+import { checkVisitor, emailKey } from '../../src/tokens/visitor.js';
 
 describe('checkVisitor', () => {
   it.each([null, undefined, '', false, { email: null }, {}])('treats %j as an anonymous visitor', (input) => {

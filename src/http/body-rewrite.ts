@@ -1,6 +1,6 @@
 // Rewrites a whole response body as frameworks hold it: a string, bytes, a Node stream or a web stream.
 import { pipeline, Readable } from 'node:stream';
-import type { Identifier, Identity } from './identifier.js';
+import type { Identifier, Identity } from '../identifier.js';
 
 export type Body = string | Buffer | Readable | ReadableStream | unknown;
 

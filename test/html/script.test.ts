@@ -1,7 +1,7 @@
 // The inline script: serialization that no value can escape, run in a VM as a browser would.
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { scriptBody, scriptTag, serializeForScript, type WidgetSettings } from '../src/script.js';
+import { scriptBody, scriptTag, serializeForScript, type WidgetSettings } from '../../src/html/script.js';
 
 const settings = (email: string, extra: Partial<WidgetSettings> = {}): WidgetSettings => ({
   identificationEmail: email,

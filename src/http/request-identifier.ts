@@ -1,9 +1,10 @@
 // What every adapter shares: from a request to an identity, the token route, and which responses to rewrite.
-import { injectBody, type Body } from './body.js';
-import { HubSpotIdentifyError } from './errors.js';
-import { createIdentifier, type Identifier, type Identity } from './identifier.js';
-import type { HubSpotIdentifyOptions, VisitorInput } from './options.js';
-import { isPromise, type MaybePromise } from './maybe-promise.js';
+import { injectBody, type Body } from './body-rewrite.js';
+import { HubSpotIdentifyError } from '../errors.js';
+import { createIdentifier, type Identifier, type Identity } from '../identifier.js';
+import type { HubSpotIdentifyOptions, VisitorInput } from '../options.js';
+import { acceptsHtml, isEncoded, isHtml } from './page-load.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
 
 /** How an adapter reads its framework's request. */
 export interface FrameworkBinding<Req, Res> {
@@ -18,32 +19,6 @@ export interface FrameworkBinding<Req, Res> {
 export interface TokenRouteAnswer {
   status: 200 | 401 | 503;
   body: { email: string; token: string } | { error: string };
-}
-
-/** Accept headers that take an HTML page: absent, text/html, text/* or *\/*. */
-const TAKES_HTML = /text\/html|text\/\*|\*\/\*/i;
-
-export function acceptsHtml(method: string, accept: string | undefined): boolean {
-  return (method === 'GET' || method === 'HEAD') && (accept === undefined || accept === '' || TAKES_HTML.test(accept));
-}
-
-export function isHtml(contentType: unknown): boolean {
-  return typeof contentType === 'string' && /^\s*text\/html\b/i.test(contentType);
-}
-
-/** Whether a body is encoded (gzip, br, …) and so must be left alone. */
-export function isEncoded(contentEncoding: unknown): boolean {
-  return contentEncoding !== undefined && contentEncoding !== null && String(contentEncoding).toLowerCase() !== 'identity' && String(contentEncoding) !== '';
-}
-
-/** Cache-Control for a response that carries an identity: `private`, or the app's stricter `no-store`. */
-export function privateCacheControl(existing: unknown): string {
-  if (existing === undefined || existing === null || existing === '') return 'private';
-  const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
-  if (/\bno-store\b/i.test(current)) return current;
-  const kept = current.split(',').map((directive) => directive.trim())
-    .filter((directive) => directive !== '' && !/^(public|private|s-maxage\b.*)$/i.test(directive));
-  return ['private', ...kept].join(', ');
 }
 
 export interface RequestIdentifier<Req, Res> {

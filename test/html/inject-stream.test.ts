@@ -2,8 +2,8 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { injectIntoHtml } from '../src/html.js';
-import { createInjectingStream, StreamingInjector } from '../src/html-stream.js';
+import { injectIntoHtml } from '../../src/html/inject.js';
+import { createInjectingStream, StreamingInjector } from '../../src/html/inject-stream.js';
 
 const TAG = '<script data-hubspot-identify>x()</script>';
 const LOADER = '<script type="text/javascript" id="hs-script-loader" async defer src="//js.hs-scripts.com/123.js"></script>';

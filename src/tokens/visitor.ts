@@ -1,5 +1,5 @@
 // Turns what the app says about its visitor into something safe to send to HubSpot, or nothing.
-import type { Visitor, VisitorInput } from './options.js';
+import type { Visitor, VisitorInput } from '../options.js';
 
 /** Longest email a mailbox can have (RFC 5321 path limit). */
 const MAX_EMAIL_LENGTH = 254;

@@ -1,4 +1,4 @@
-// Injection into a Node ServerResponse written through writeHead/write/end, for adapters that expose one (Express).
+// Express response hooks: injection into a ServerResponse written through writeHead/write/end and res.send.
 //
 // The hooks are installed once on the response prototype the app uses (Express gives each app its
 // own, and mounted apps inherit from their parent's), not on every response: on an Express response,
@@ -7,9 +7,9 @@
 // through. Where something replaced a response's write/end before us (compression), ours go on the
 // response itself, so that the page is injected before it is compressed.
 import type { ServerResponse } from 'node:http';
-import type { Identifier, Identity } from './identifier.js';
-import type { StreamingInjector } from './html-stream.js';
-import { privateCacheControl } from './request.js';
+import type { Identifier, Identity } from '../../src/identifier.js';
+import type { StreamingInjector } from '../../src/html/inject-stream.js';
+import { privateCacheControl } from '../../src/http/cache-headers.js';
 
 type Callback = (error?: Error | null) => void;
 type Method = (this: ServerResponse, ...args: unknown[]) => any;

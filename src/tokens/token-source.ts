@@ -12,9 +12,9 @@
 // - A failed call clears itself, so the next page view tries again, except after 401/403 (calls
 //   stop for DEFAULTS.refusedPause) and 429 (calls stop for the wait HubSpot asks).
 // - A store that fails (Redis down) is replaced by the in-memory store until it answers again.
-import { HubSpotIdentifyError, isHubSpotIdentifyError } from './errors.js';
-import type { Visitor } from './options.js';
-import type { Report } from './report.js';
+import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
+import type { Visitor } from '../options.js';
+import type { Report } from '../report.js';
 import { MemoryTokenStore, type StoredToken, type TokenStore } from './store.js';
 
 export interface TokenSourceOptions {

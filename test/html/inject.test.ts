@@ -1,6 +1,6 @@
 // The string and byte rewrite: where the script goes, and that it goes there once.
 import { describe, expect, it } from 'vitest';
-import { injectIntoBytes, injectIntoHtml, insertionIndex } from '../src/html.js';
+import { injectIntoBytes, injectIntoHtml, insertionIndex } from '../../src/html/inject.js';
 
 const TAG = '<script data-hubspot-identify>x()</script>';
 const LOADER = '<script type="text/javascript" id="hs-script-loader" async defer src="//js.hs-scripts.com/123.js"></script>';

@@ -2,11 +2,11 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIdentifier, type HubSpotIdentifyOptions } from '../src/index.js';
-import { RedisTokenStore } from '../src/redis.js';
-import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
-import { HOUR, memoryLogger, settle } from './helpers/clock.js';
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
+import { createIdentifier, type HubSpotIdentifyOptions } from '../../src/index.js';
+import { RedisTokenStore } from '../../src/tokens/redis-store.js';
+import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
+import { HOUR, memoryLogger, settle } from '../helpers/clock.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const SECRET = 'pat-na1-redis-secret';
 let redis: RedisServer;

@@ -1,11 +1,11 @@
-// The same rewrite as html.ts over a stream of chunks: injects on the fly, holding back only an unfinished tag.
+// The same rewrite as inject.ts over a stream of chunks: injects on the fly, holding back only an unfinished tag.
 //
 // It works on bytes decoded as latin1, one character per byte, so indexes are byte offsets and
 // multi-byte UTF-8 characters pass through untouched: every pattern is ASCII, and ASCII bytes never
 // occur inside a multi-byte character. As a stream cannot look ahead, the script goes before the
 // first of the loader tag, </head> or </body>: each of them comes before the loader runs.
 import { Transform, type TransformCallback } from 'node:stream';
-import { BODY_END, hasScript, HEAD_END, loaderIndex, SCRIPT_START, type InjectOutcome } from './html.js';
+import { BODY_END, hasScript, HEAD_END, loaderIndex, SCRIPT_START, type InjectOutcome } from './inject.js';
 
 /** A tag still open after this many bytes is not one we look for; it is passed on. */
 const MAX_HELD_BYTES = 4096;

@@ -1,0 +1,96 @@
+// A token store on a Redis server: keys are hashes, entries expire with Redis TTLs, one lock per mint.
+import { createHash, randomBytes } from 'node:crypto';
+import type { StoredToken, TokenStore } from './store.js';
+
+/** ioredis: `call(command, ...args)`. */
+interface IoRedisLike {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+}
+/** node-redis v4/v5: `sendCommand([command, ...args])`. */
+interface NodeRedisLike {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export interface RedisTokenStoreOptions {
+  /** A connected ioredis or node-redis client. The store imports neither library. */
+  client: IoRedisLike | NodeRedisLike;
+  /** Prefix of every key. Default: `'hsi:'`. */
+  prefix?: string;
+  /** Most time in ms one Redis command may take before the store counts as down. Default: `500`. */
+  commandTimeout?: number;
+}
+
+// Deletes the lock only if this process still holds it, so an expired lock taken over by a peer stays.
+const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * Tokens shared by every server using the same Redis. Keys are hashes (no email, no access token);
+ * entries expire with Redis's own TTL; `lock` is `SET NX PX`, so one server mints per visitor.
+ */
+export class RedisTokenStore implements TokenStore {
+  readonly #send: (args: string[]) => Promise<unknown>;
+  readonly #prefix: string;
+  readonly #timeout: number;
+  readonly #locks = new Map<string, string>();
+
+  constructor({ client, prefix = 'hsi:', commandTimeout = 500 }: RedisTokenStoreOptions) {
+    if (client && typeof (client as IoRedisLike).call === 'function') {
+      const io = client as IoRedisLike;
+      this.#send = ([command, ...args]) => io.call(command!, ...args);
+    } else if (client && typeof (client as NodeRedisLike).sendCommand === 'function') {
+      const node = client as NodeRedisLike;
+      this.#send = (args) => node.sendCommand(args);
+    } else {
+      throw new TypeError('RedisTokenStore needs a client: an ioredis instance (call) or a node-redis client (sendCommand).');
+    }
+    if (typeof prefix !== 'string') throw new TypeError('RedisTokenStore prefix must be a string.');
+    if (!(commandTimeout > 0)) throw new TypeError('RedisTokenStore commandTimeout must be a positive number of milliseconds.');
+    this.#prefix = prefix;
+    this.#timeout = commandTimeout;
+  }
+
+  #key(key: string, kind: 't' | 'l'): string {
+    return `${this.#prefix}${kind}:${createHash('sha256').update(key).digest('base64url')}`;
+  }
+
+  /** One command, failing after commandTimeout so that a Redis outage cannot hold a page. */
+  #command(args: string[]): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer ${args[0]} within ${this.#timeout} ms`)), this.#timeout);
+      timer.unref();
+    });
+    return Promise.race([this.#send(args), expired]).finally(() => clearTimeout(timer));
+  }
+
+  async get(key: string): Promise<StoredToken | undefined> {
+    const raw = await this.#command(['GET', this.#key(key, 't')]);
+    if (raw === null || raw === undefined) return undefined;
+    try {
+      const entry = JSON.parse(String(raw)) as Partial<StoredToken>;
+      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' ? { token: entry.token, createdAt: entry.createdAt } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, entry: StoredToken, ttlMs: number): Promise<void> {
+    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt });
+    await this.#command(['SET', this.#key(key, 't'), value, 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
+  }
+
+  async lock(key: string, ttlMs: number): Promise<boolean> {
+    const owner = randomBytes(12).toString('base64url');
+    const answer = await this.#command(['SET', this.#key(key, 'l'), owner, 'NX', 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
+    if (answer !== 'OK') return false;
+    this.#locks.set(key, owner);
+    return true;
+  }
+
+  async unlock(key: string): Promise<void> {
+    const owner = this.#locks.get(key);
+    if (owner === undefined) return;
+    this.#locks.delete(key);
+    await this.#command(['EVAL', UNLOCK, '1', this.#key(key, 'l'), owner]);
+  }
+}
