@@ -45,7 +45,7 @@ describe('identify', () => {
     expect(identity!.scriptTag).toMatch(/^<script data-hubspot-identify nonce="n0nce">/);
     expect(hubspot.calls).toEqual([{
       email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace',
-      path: '/conversations/v3/visitor-identification/tokens/create', authorization: `Bearer ${SECRET}`,
+      path: '/visitor-identification/2026-03/tokens/create', authorization: `Bearer ${SECRET}`,
     }]);
   });
 

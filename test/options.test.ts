@@ -48,12 +48,23 @@ describe('options', () => {
     [{ timeout: Number.NaN }, /timeout must be a positive number/],
     [{ baseUrl: 'not a url' }, /baseUrl must be an absolute http\(s\) URL/],
     [{ baseUrl: 'ftp://example.com' }, /baseUrl must use http or https/],
-    [{ apiVersion: 'v4' }, /apiVersion must be 'v3' or a dated version/],
+    [{ apiVersion: 'v4' }, /apiVersion must be a dated version such as '2026-03'/],
+    [{ apiVersion: '2026-13' }, /apiVersion must be a dated version/],
+    [{ timeout: '1500' }, /timeout must be a positive number of milliseconds, got "1500"/],
+    [{ inject: 'yes' }, /inject must be true or false, got "yes"/],
+    [{ resetOnLogout: 1 }, /resetOnLogout must be true or false, got 1/],
+    [{ cache: 5 }, /cache must be an object, got 5/],
+    [{ cache: { maxage: 1000 } }, /Unknown option cache.maxage: did you mean cache.maxAge\?/],
+    [{ widget: { disableAttachment: 'true' } }, /widget.disableAttachment must be true or false, got "true"/],
+    [{ widget: { enableWidgetCookieBanner: 'ALWAYS' } }, /widget.enableWidgetCookieBanner must be true, false, 'ON_WIDGET_LOAD' or 'ON_EXIT_INTENT'/],
+    [{ widget: { inlineEmbedSelecter: '#chat' } }, /Unknown option widget.inlineEmbedSelecter: did you mean widget.inlineEmbedSelector\?/],
+    [{ acessToken: 'pat' }, /Unknown option acessToken: did you mean accessToken\?/],
+    [{ storage: {} }, /Unknown option storage/],
     [{ tokenRoute: 'token' }, /tokenRoute must be a path starting with '\/'/],
     [{ visitor: 'req.user' }, /visitor must be a function/],
     [{ nonce: 42 }, /nonce must be a string or a function/],
     [{ logger: { log() {} } }, /logger must have a warn\(message\) method/],
-    [{ store: {} }, /store must have get\(key\) and set/],
+    [{ store: {} }, /store must have get\(key\), set\(key, entry, ttlMs\)/],
     [{ accessToken: 42 }, /accessToken must be a string or a function/],
   ])('rejects %j at creation', (options, message) => {
     const error = creationError({ accessToken: 'pat', ...(options as object) });
@@ -68,16 +79,43 @@ describe('options', () => {
       cache: { max: 10_000, maxAge: 11 * HOUR, refreshAfter: 6 * HOUR },
       timeout: 1_500,
       baseUrl: 'https://api.hubapi.com',
+      apiVersion: '2026-03',
+      resetOnLogout: true,
       tokenRoute: false,
     });
     const identifier = createIdentifier({ accessToken: 'pat' });
-    expect(identifier.options.tokenUrl).toBe('https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create');
+    expect(identifier.options.tokenUrl).toBe('https://api.hubapi.com/visitor-identification/2026-03/tokens/create');
     expect(identifier.options.cache).toEqual(DEFAULTS.cache);
   });
 
   it('selects the date-versioned path by option and strips a trailing slash from baseUrl', () => {
     const identifier = createIdentifier({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' });
     expect(identifier.options.tokenUrl).toBe('http://127.0.0.1:9/visitor-identification/2026-03/tokens/create');
+  });
+
+  it('keeps DEFAULTS unchangeable at runtime', () => {
+    expect(Object.isFrozen(DEFAULTS)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS.cache)).toBe(true);
+    expect(() => { (DEFAULTS as { timeout: number }).timeout = 1; }).toThrow(TypeError);
+    expect(createIdentifier({ accessToken: 'pat' }).options.timeout).toBe(1_500);
+  });
+
+  it('selects the legacy v3 path only when asked, and any YYYY-MM version', () => {
+    expect(createIdentifier({ accessToken: 'pat', apiVersion: 'v3' }).options.tokenUrl)
+      .toBe('https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create');
+    expect(createIdentifier({ accessToken: 'pat', apiVersion: '2026-09' }).options.tokenUrl)
+      .toBe('https://api.hubapi.com/visitor-identification/2026-09/tokens/create');
+  });
+
+  it('derives refreshAfter from a shorter maxAge: the smaller of 6 h and maxAge / 2', () => {
+    expect(createIdentifier({ accessToken: 'pat', cache: { maxAge: 2 * HOUR } }).options.cache).toEqual({ max: 10_000, maxAge: 2 * HOUR, refreshAfter: HOUR });
+    expect(createIdentifier({ accessToken: 'pat', cache: { maxAge: 11.5 * HOUR } }).options.cache.refreshAfter).toBe(5.75 * HOUR);
+    expect(createIdentifier({ accessToken: 'pat' }).options.cache.refreshAfter).toBe(6 * HOUR);
+  });
+
+  it('keeps widget settings that are set, and nothing else', () => {
+    const { widget } = createIdentifier({ accessToken: 'pat', widget: { disableAttachment: true, inlineEmbedSelector: '#chat', avoidInlineStyles: undefined } }).options;
+    expect(widget).toEqual({ disableAttachment: true, inlineEmbedSelector: '#chat' });
   });
 
   it('never prints the access token in an error', () => {
