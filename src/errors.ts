@@ -20,8 +20,14 @@ export type HubSpotIdentifyErrorCode =
   | 'HSI_BAD_RESPONSE'
   /** HubSpot took longer than `timeout`: the page went out anonymous. */
   | 'HSI_TIMEOUT'
-  /** The visitor resolver threw, or returned an email that is not sent to HubSpot. */
+  /** The visitor resolver returned an email that is not sent to HubSpot (not a string, no @, control characters, too long). */
   | 'HSI_INVALID_VISITOR'
+  /** HubSpot answered 400 for this visitor's email: it is not retried on every page. */
+  | 'HSI_VISITOR_REJECTED'
+  /** A function option (visitor, accessToken, nonce, shouldIdentify) threw or rejected: the page renders anonymous. */
+  | 'HSI_FUNCTION_FAILED'
+  /** An identified response was not HTML by its Content-Type (e.g. a string sent as text/plain), so nothing was injected. */
+  | 'HSI_NOT_HTML'
   /** The page has no loader tag, `</head>` or `</body>` to inject before. */
   | 'HSI_NO_INSERTION_POINT'
   /** The body was already compressed or encoded when it reached the middleware. */

@@ -1,10 +1,11 @@
 // Which requests are page loads, and which responses are HTML the script may be injected into.
 
-/** Accept headers that take an HTML page: absent, text/html, text/* or *\/*. */
-const TAKES_HTML = /text\/html|text\/\*|\*\/\*/i;
+// Browsers' page loads name text/html; fetch, XHR, images and scripts send */* alone or their own type.
+const NAMES_HTML = /(^|[\s,])text\/html\s*(;|,|$)/i;
 
+/** A page load: a GET or HEAD request whose Accept names `text/html`. `*\/*` alone is not one. */
 export function acceptsHtml(method: string, accept: string | undefined): boolean {
-  return (method === 'GET' || method === 'HEAD') && (accept === undefined || accept === '' || TAKES_HTML.test(accept));
+  return (method === 'GET' || method === 'HEAD') && accept !== undefined && NAMES_HTML.test(accept);
 }
 
 export function isHtml(contentType: unknown): boolean {
