@@ -15,6 +15,7 @@ const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) => mintT
   visitor: { email: 'ada@example.com', firstName: 'Ada' },
   timeoutMs: 2_000,
   defaultRateLimitWaitMs: 10_000,
+  dailyRateLimitWaitMs: 3_600_000,
   ...overrides,
 });
 
@@ -35,13 +36,13 @@ describe('mintToken', () => {
     const scope = nock(ORIGIN, { reqheaders: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' } })
       .post(PATH, { email: 'ada@example.com', firstName: 'Ada' })
       .reply(200, { token: 'tok-1' });
-    await expect(mint()).resolves.toBe('tok-1');
+    await expect(mint()).resolves.toEqual({ token: 'tok-1', lowBudgetMs: undefined });
     expect(scope.isDone()).toBe(true);
   });
 
   it('uses the date-versioned path when asked', async () => {
     const scope = nock(ORIGIN).post('/visitor-identification/2026-03/tokens/create').reply(200, { token: 'tok-dated' });
-    await expect(mint({ url: `${ORIGIN}/visitor-identification/2026-03/tokens/create` })).resolves.toBe('tok-dated');
+    await expect(mint({ url: `${ORIGIN}/visitor-identification/2026-03/tokens/create` })).resolves.toMatchObject({ token: 'tok-dated' });
     expect(scope.isDone()).toBe(true);
   });
 
@@ -71,7 +72,7 @@ describe('mintToken', () => {
     expect(error).toMatchObject({ code: 'HSI_RATE_LIMITED', status: 429, retryAfterMs: wait, category: 'RATE_LIMITS' });
   });
 
-  it.each([500, 502, 503, 400])('%i is a HubSpot error', async (status) => {
+  it.each([500, 502, 503, 404])('%i is a HubSpot error', async (status) => {
     nock(ORIGIN).post(PATH).reply(status, 'upstream trouble');
     expect(await failure(mint())).toMatchObject({ code: 'HSI_HUBSPOT_ERROR', status });
   });
