@@ -12,7 +12,7 @@ export type HubSpotIdentifyErrorCode =
   | 'HSI_FORBIDDEN'
   /** HubSpot answered 429: calls pause for the time HubSpot asks. */
   | 'HSI_RATE_LIMITED'
-  /** HubSpot answered with another error status (5xx, 400, …). */
+  /** HubSpot answered with another error status (5xx, 404, …). */
   | 'HSI_HUBSPOT_ERROR'
   /** HubSpot could not be reached (DNS, connection refused or reset). */
   | 'HSI_NETWORK_ERROR'
@@ -22,9 +22,9 @@ export type HubSpotIdentifyErrorCode =
   | 'HSI_TIMEOUT'
   /** The visitor resolver returned an email that is not sent to HubSpot (not a string, no @, control characters, too long). */
   | 'HSI_INVALID_VISITOR'
-  /** HubSpot answered 400 for this visitor's email: it is not retried on every page. */
+  /** HubSpot answered 400 for this visitor's email: it is not sent again for an hour. */
   | 'HSI_VISITOR_REJECTED'
-  /** A function option (visitor, accessToken, nonce, shouldIdentify) threw or rejected: the page renders anonymous. */
+  /** A function option (accessToken, visitor, nonce, shouldIdentify) threw or rejected: the page renders anonymous. */
   | 'HSI_FUNCTION_FAILED'
   /** An identified response was not HTML by its Content-Type (e.g. a string sent as text/plain), so nothing was injected. */
   | 'HSI_NOT_HTML'
@@ -32,7 +32,7 @@ export type HubSpotIdentifyErrorCode =
   | 'HSI_NO_INSERTION_POINT'
   /** The body was already compressed or encoded when it reached the middleware. */
   | 'HSI_ENCODED_BODY'
-  /** The token store (Redis) failed: the in-memory cache is used meanwhile. */
+  /** The token store (Redis) failed or did not answer within `timeout`: the in-memory cache is used meanwhile. */
   | 'HSI_STORE_UNAVAILABLE';
 
 export interface HubSpotIdentifyErrorDetails {
@@ -44,6 +44,8 @@ export interface HubSpotIdentifyErrorDetails {
   category?: string;
   /** Milliseconds until calls to HubSpot resume, for 401, 403 and 429. */
   retryAfterMs?: number;
+  /** Which of HubSpot's limits a 429 hit: `'TEN_SECONDLY_ROLLING'` or `'DAILY'`. */
+  policyName?: string;
   cause?: unknown;
 }
 
@@ -56,6 +58,7 @@ export class HubSpotIdentifyError extends Error {
   readonly correlationId?: string;
   readonly category?: string;
   readonly retryAfterMs?: number;
+  readonly policyName?: string;
 
   constructor(code: HubSpotIdentifyErrorCode, message: string, details: HubSpotIdentifyErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -64,6 +67,7 @@ export class HubSpotIdentifyError extends Error {
     this.correlationId = details.correlationId;
     this.category = details.category;
     this.retryAfterMs = details.retryAfterMs;
+    this.policyName = details.policyName;
     Object.defineProperty(this, brand, { value: true });
   }
 }

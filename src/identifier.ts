@@ -1,22 +1,24 @@
 // The framework-agnostic core: createIdentifier() ties options, visitor checks, the token source and the script together.
-import { createHash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import { HubSpotIdentifyError } from './errors.js';
 import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
 import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
 import { mintToken } from './tokens/hubspot-api.js';
-import { resolveOptions, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
+import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
 import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
 import { LRUCache } from 'lru-cache';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
+import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
-import { checkVisitor, emailKey } from './tokens/visitor.js';
+import { accountOf, checkVisitor } from './tokens/visitor.js';
 
 /** An identified visitor, as templates see it (`hsIdentity`). */
 export interface Identity {
   email: string;
   token: string;
+  /** When the token expires, in ms since the epoch: 12 hours after HubSpot made it. */
+  expiresAt: number;
   /** The object given to the widget as `window.hsConversationsSettings`. */
   settings: WidgetSettings;
   /** The whole `<script>` element, with the request's CSP nonce where there is one. */
@@ -33,6 +35,8 @@ export interface IdentifyContext<Req = unknown> {
 export interface Identifier<Req = unknown, Res = unknown> {
   /** The visitor's identity, or null when anonymous, invalid, or HubSpot gives no token within `timeout`. Never rejects. */
   identify(visitor: VisitorInput, context?: IdentifyContext<Req>): Promise<Identity | null>;
+  /** Drops the visitor's cached token (and anything remembered about them), e.g. when their email changes or they delete their account. Never rejects. */
+  forget(email: string, context?: Pick<IdentifyContext<Req>, 'request'>): Promise<void>;
   /** `html` with the identity's script injected once; unchanged for a null identity. */
   inject(html: string, identity: Identity | null | undefined, options?: { nonce?: string | null }): string;
   /** The same for a whole body held as bytes. */
@@ -51,13 +55,13 @@ export interface Identifier<Req = unknown, Res = unknown> {
   noteOutcome(outcome: InjectOutcome | undefined): void;
 }
 
-/** A short, non-reversible name for a HubSpot account, from its access token. */
+/** accountOf, remembered per access token so that pages do not hash it each time. */
 function accountHasher(): (accessToken: string) => string {
   const known = new Map<string, string>();
   return (accessToken) => {
     let hash = known.get(accessToken);
     if (hash === undefined) {
-      hash = createHash('sha256').update(accessToken).digest('base64url').slice(0, 22);
+      hash = accountOf(accessToken);
       if (known.size >= 1000) known.clear();
       known.set(accessToken, hash);
     }
@@ -68,7 +72,7 @@ function accountHasher(): (accessToken: string) => string {
 export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Identifier<Req, Res> {
   const resolved = resolveOptions(options);
   const report = createReporter(resolved.onError, resolved.logger);
-  const accountOf = accountHasher();
+  const accountFor = accountHasher();
   const source = new TokenSource({
     store: resolved.store,
     mint: (accessToken, visitor) => mintToken({
@@ -78,6 +82,7 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
       visitor,
       timeoutMs: resolved.requestTimeout,
       defaultRateLimitWaitMs: resolved.rateLimitPause,
+      dailyRateLimitWaitMs: resolved.dailyLimitPause,
     }),
     now: resolved.now,
     maxAge: resolved.cache.maxAge,
@@ -85,19 +90,20 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     max: resolved.cache.max,
     timeout: resolved.timeout,
     refusedPause: resolved.refusedPause,
-    lockTtl: resolved.requestTimeout,
+    callLimit: resolved.requestTimeout,
     report,
   });
 
   // Cache hits build nothing: the identity (frozen, shared) and its script body are kept per token and email.
   const identities = new LRUCache<string, { identity: Identity; body: string }>({ max: resolved.cache.max });
-  const identityOf = (email: string, token: string) => {
+  const identityOf = (email: string, { token, createdAt }: StoredToken) => {
     const memoKey = `${token}\n${email}`;
     let built = identities.get(memoKey);
     if (!built) {
+      const expiresAt = createdAt + TOKEN_LIFETIME;
       const settings: WidgetSettings = Object.freeze({ identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
-      built = { identity: Object.freeze({ email, token, settings, scriptTag: wrapScript(body) }), body };
+      built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body };
       identities.set(memoKey, built);
     }
     return built;
@@ -113,22 +119,21 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     }
   };
 
-  const finish = (email: string, token: string | null, nonce: string | null | undefined): Identity | null => {
-    if (token === null) return null;
-    const base = identityOf(email, token);
+  const finish = (email: string, entry: StoredToken | null, nonce: string | null | undefined): Identity | null => {
+    if (entry === null) return null;
+    const base = identityOf(email, entry);
     return nonce ? { ...base.identity, scriptTag: wrapScript(base.body, nonce) } : base.identity;
   };
 
   const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
-    const account = accountOf(accessToken);
-    const token = source.get(account, accessToken, visitor, `${account}:${emailKey(visitor.email)}`);
-    if (typeof token === 'string' || token === null) return finish(visitor.email, token, nonce);
-    return token.then((late) => finish(visitor.email, late, nonce));
+    const entry = source.get(accountFor(accessToken), accessToken, visitor);
+    return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, nonce)) : finish(visitor.email, entry, nonce);
   };
 
   const accessTokenFailed = (error: unknown): null => {
-    report(new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN', `The accessToken function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+    report(new HubSpotIdentifyError('HSI_FUNCTION_FAILED',
+      `The accessToken function threw or rejected (${(error as Error)?.message}); the page renders anonymous. Make it return the account's token, or null for none.`, { cause: error }));
     return null;
   };
 
@@ -161,6 +166,17 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     },
 
     identifyNow,
+
+    async forget(email, context = {}) {
+      const check = checkVisitor(email);
+      if (!check.ok || !check.visitor) return;
+      try {
+        const accessToken = await resolved.accessToken(context.request);
+        if (typeof accessToken === 'string' && accessToken !== '') await source.forget(accountFor(accessToken), check.visitor.email);
+      } catch (error) {
+        accessTokenFailed(error);
+      }
+    },
 
     inject(html, identity, injectOptions = {}) {
       if (!identity || typeof html !== 'string') return html;

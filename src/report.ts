@@ -7,21 +7,25 @@ export interface Logger {
 
 export type Report = (error: HubSpotIdentifyError) => void;
 
+/** Runs a user hook so that nothing it does (throw, reject) reaches the page or the process. */
+function contained(hook: () => unknown): void {
+  try {
+    const result = hook();
+    if (typeof (result as Promise<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, () => undefined);
+  } catch {
+    // A failing onError or logger must not break the page either.
+  }
+}
+
 export function createReporter(onError: ((error: HubSpotIdentifyError) => void) | undefined, logger: Logger | false): Report {
   const said = new Set<string>();
   return (error) => {
-    if (onError) {
-      try {
-        onError(error);
-      } catch {
-        // A failing onError must not break the page either.
-      }
-    }
+    if (onError) contained(() => onError(error));
     if (logger === false) return;
     const kind = error.status === undefined ? error.code : `${error.code}:${error.status}`;
     if (said.has(kind)) return;
     said.add(kind);
     const where = error.correlationId ? ` (HubSpot correlationId ${error.correlationId})` : '';
-    logger.warn(`[hubspot-identify] ${error.code}: ${error.message}${where}`);
+    contained(() => logger.warn(`[hubspot-identify] ${error.code}: ${error.message}${where}`));
   };
 }

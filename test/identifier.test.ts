@@ -1,6 +1,6 @@
 // The core against the fake HubSpot: identities, cache ages on a controlled clock, single flight, failures.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIdentifier, type HubSpotIdentifyError, type HubSpotIdentifyOptions } from '../src/index.js';
+import { createIdentifier, type HubSpotIdentifyError, type HubSpotIdentifyOptions, type StoredToken, type TokenStore } from '../src/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
 import { HOUR, manualClock, memoryLogger, settle } from './helpers/clock.js';
 
@@ -247,5 +247,206 @@ describe('inject', () => {
     hs.inject('<p>a</p>', identity);
     hs.inject('<p>b</p>', identity);
     expect(logger.lines.filter((l) => l.includes('HSI_NO_INSERTION_POINT'))).toHaveLength(1);
+  });
+});
+
+/** A store in a Map, recording every key it is given. */
+function mapStore(overrides: Partial<TokenStore> = {}) {
+  const entries = new Map<string, StoredToken>();
+  const keys: string[] = [];
+  const store: TokenStore = {
+    get: (key) => (keys.push(key), entries.get(key)),
+    set: (key, entry) => void (keys.push(key), entries.set(key, entry)),
+    delete: (key) => void entries.delete(key),
+    ...overrides,
+  };
+  return { store, entries, keys };
+}
+
+const dailyLimit = { kind: 'status', status: 429, body: { status: 'error', message: 'daily limit', category: 'RATE_LIMITS', policyName: 'DAILY' } } as const;
+
+describe('one token, one visitor', () => {
+  it('KELVIN SIGN gets its own token, not the one minted for kate (regression: Unicode lower-casing shared it)', async () => {
+    const { hs } = setup();
+    const kate = await hs.identify('kate@x.io');
+    const kelvin = await hs.identify('\u212Aate@x.io');
+    expect(ownerOf(kelvin!.token)).toBe('\u212Aate@x.io');
+    expect(kelvin!.token).not.toBe(kate!.token);
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('keys reach a store hashed, and entries hold no email', async () => {
+    const { store, entries, keys } = mapStore();
+    const { hs } = setup({ store });
+    await hs.identify('ada@example.com');
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key).toMatch(/^[\w-]{43}$/);
+    expect(JSON.stringify([...entries])).not.toMatch(/ada|example|secret/i);
+  });
+
+  it('an entry minted for another visitor is never served, whatever the store returns', async () => {
+    const { store, entries } = mapStore();
+    const { hs } = setup({ store: { ...store, get: () => entries.values().next().value } });
+    const ada = await hs.identify('ada@example.com');
+    const bob = await hs.identify('bob@example.com');
+    expect(ownerOf(bob!.token)).toBe('bob@example.com');
+    expect(bob!.token).not.toBe(ada!.token);
+  });
+
+  it('identity carries expiresAt: 12 hours after the token was made', async () => {
+    const { hs, clock } = setup();
+    const made = clock.now();
+    const identity = await hs.identify('ada@example.com');
+    clock.advance(HOUR);
+    expect(identity!.expiresAt).toBe(made + 12 * HOUR);
+    expect((await hs.identify('ada@example.com'))!.expiresAt).toBe(made + 12 * HOUR);
+  });
+});
+
+describe('forget', () => {
+  it('drops the cached token: the next page gets a new one', async () => {
+    const { store, entries } = mapStore();
+    const { hs } = setup({ store });
+    const first = await hs.identify('ada@example.com');
+    await hs.forget('ADA@example.com');
+    expect(entries.size).toBe(0);
+    const second = await hs.identify('ada@example.com');
+    expect(second!.token).not.toBe(first!.token);
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('a token in flight when forget is called is not cached', async () => {
+    hubspot.latencyMs = 50;
+    const { hs } = setup();
+    const pending = hs.identify('ada@example.com');
+    await settle(10);
+    await hs.forget('ada@example.com');
+    await pending;
+    await hs.identify('ada@example.com');
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('ignores invalid emails and never rejects', async () => {
+    const { hs } = setup({ store: mapStore({ delete: () => { throw new Error('down'); } }).store });
+    await expect(hs.forget('not an email')).resolves.toBeUndefined();
+    await expect(hs.forget('ada@example.com')).resolves.toBeUndefined();
+  });
+});
+
+describe('stores and hooks cannot hang or throw into a page', () => {
+  it('a store whose get never resolves is bounded by timeout, said once, then memory serves (regression: the page hung forever)', async () => {
+    const { store } = mapStore({ get: () => new Promise(() => undefined) });
+    const { hs, logger } = setup({ store, timeout: 100 });
+    await hs.identify('ada@example.com');
+    const identity = await hs.identify('ada@example.com');
+    expect(ownerOf(identity!.token)).toBe('ada@example.com');
+    expect(logger.lines.filter((line) => line.includes('HSI_STORE_UNAVAILABLE'))).toHaveLength(1);
+  });
+
+  it('a store whose set and lock hang still lets the late token reach the next page', async () => {
+    const hang = () => new Promise<never>(() => undefined);
+    const { store } = mapStore({ set: hang, lock: hang });
+    const { hs } = setup({ store, timeout: 100 });
+    await hs.identify('ada@example.com');
+    await settle(250);
+    expect(await hs.identify('ada@example.com')).not.toBeNull();
+  });
+
+  it('a logger whose warn throws is contained, also inside the timeout timer (regression: an uncaught exception)', async () => {
+    hubspot.latencyMs = 100;
+    const logger = { warn: () => { throw new Error('logger down'); } };
+    const { hs } = setup({ logger, timeout: 20 });
+    await expect(hs.identify('ada@example.com')).resolves.toBeNull();
+    hubspot.behave({ kind: 'status', status: 401 });
+    await expect(hs.identify('bob@example.com')).resolves.toBeNull();
+    await settle(120);
+  });
+
+  it('an async onError that rejects is contained', async () => {
+    const { hs } = setup({ onError: async () => { throw new Error('monitoring down'); } });
+    hubspot.behave({ kind: 'status', status: 500 });
+    await expect(hs.identify('ada@example.com')).resolves.toBeNull();
+    await settle(10);
+  });
+
+  it.each([
+    ['throws', () => { throw new Error('vault down'); }],
+    ['rejects', () => Promise.reject(new Error('vault down'))],
+  ])('an accessToken function that %s is HSI_FUNCTION_FAILED, not HSI_NO_ACCESS_TOKEN', async (_name, accessToken) => {
+    const { hs, errors } = setup({ accessToken });
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(errors.map((e) => e.code)).toEqual(['HSI_FUNCTION_FAILED']);
+  });
+});
+
+describe("HubSpot's limits", () => {
+  it('429 DAILY: an hour at a time, one probe per hour, cached tokens served meanwhile but never past maxAge', async () => {
+    const { hs, clock, logger } = setup({ cache: { maxAge: 2 * HOUR, refreshAfter: HOUR } });
+    const first = await hs.identify('ada@example.com');
+    clock.advance(HOUR);
+    hubspot.behave(dailyLimit);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    await settle(30);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    expect(await hs.identify('bob@example.com')).toBeNull();
+    clock.advance(HOUR - 60_000);
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    expect(hubspot.calls).toHaveLength(2);
+    clock.advance(60_000);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(await hs.identify('carol@example.com')).toBeNull();
+    expect(hubspot.calls).toHaveLength(3);
+    hubspot.behave({ kind: 'ok' });
+    clock.advance(HOUR);
+    expect(await hs.identify('bob@example.com')).not.toBeNull();
+    expect(await hs.identify('carol@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(5);
+    expect(logger.lines.filter((line) => line.includes('HSI_RATE_LIMITED'))).toHaveLength(1);
+  });
+
+  it('429 TEN_SECONDLY_ROLLING pauses for the interval header', async () => {
+    const { hs, clock } = setup();
+    hubspot.behave({ kind: 'status', status: 429, headers: { 'x-hubspot-ratelimit-interval-milliseconds': '7000' }, body: { status: 'error', message: 'secondly', policyName: 'TEN_SECONDLY_ROLLING' } }, 1);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    clock.advance(6_999);
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    clock.advance(1);
+    expect(await hs.identify('ada@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('few calls left: background refreshes wait for the window, new visitors still get tokens', async () => {
+    const { hs, clock } = setup();
+    const first = await hs.identify('ada@example.com');
+    clock.advance(7 * HOUR);
+    const low = { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '3', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
+    hubspot.behave({ kind: 'status', status: 200, body: { token: 'low-budget' }, headers: low }, 2);
+    expect(await hs.identify('bob@example.com')).not.toBeNull();
+    expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);
+    await settle(30);
+    expect(hubspot.calls).toHaveLength(2);
+    expect(await hs.identify('carol@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(3);
+    clock.advance(10_000);
+    await hs.identify('ada@example.com');
+    await settle(30);
+    expect(hubspot.calls).toHaveLength(4);
+  });
+
+  it('a 400 for an email is remembered for that visitor: no call per page view, for an hour or until forget', async () => {
+    const { hs, clock, errors } = setup();
+    hubspot.behave({ kind: 'status', status: 400, body: { status: 'error', message: 'Invalid email' } }, 1);
+    expect(await hs.identify('odd@example.com')).toBeNull();
+    expect(await hs.identify('odd@example.com')).toBeNull();
+    expect(errors.map((e) => e.code)).toEqual(['HSI_VISITOR_REJECTED']);
+    expect(await hs.identify('bob@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(2);
+    clock.advance(HOUR);
+    expect(await hs.identify('odd@example.com')).not.toBeNull();
+    hubspot.behave({ kind: 'status', status: 400 }, 1);
+    expect(await hs.identify('new@example.com')).toBeNull();
+    await hs.forget('new@example.com');
+    expect(await hs.identify('new@example.com')).not.toBeNull();
+    expect(hubspot.calls).toHaveLength(5);
   });
 });

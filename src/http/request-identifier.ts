@@ -18,7 +18,7 @@ export interface FrameworkBinding<Req, Res> {
 
 export interface TokenRouteAnswer {
   status: 200 | 401 | 503;
-  body: { email: string; token: string } | { error: string };
+  body: { email: string; token: string; expiresAt: number } | { error: string };
 }
 
 export interface RequestIdentifier<Req, Res> {
@@ -99,7 +99,7 @@ export function createRequestIdentifier<Req, Res>(
     async tokenRoute(req, res) {
       const input = await visitorFor(req);
       const identity = await withVisitor(req, res, input);
-      if (identity) return { status: 200, body: { email: identity.email, token: identity.token } };
+      if (identity) return { status: 200, body: { email: identity.email, token: identity.token, expiresAt: identity.expiresAt } };
       const anonymous = input === null || input === undefined || input === '';
       return anonymous
         ? { status: 401, body: { error: 'The visitor is not logged in.' } }

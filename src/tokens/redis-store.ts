@@ -1,6 +1,7 @@
 // A token store on a Redis server: keys are hashes, entries expire with Redis TTLs, one lock per mint.
-import { createHash, randomBytes } from 'node:crypto';
-import type { StoredToken, TokenStore } from './store.js';
+import { randomBytes } from 'node:crypto';
+import { HubSpotIdentifyError } from '../errors.js';
+import type { LockHandle, StoredToken, TokenStore } from './store.js';
 
 /** ioredis: `call(command, ...args)`. */
 interface IoRedisLike {
@@ -23,17 +24,21 @@ export interface RedisTokenStoreOptions {
 // Deletes the lock only if this process still holds it, so an expired lock taken over by a peer stays.
 const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+const invalid = (message: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', message);
+
 /**
- * Tokens shared by every server using the same Redis. Keys are hashes (no email, no access token);
- * entries expire with Redis's own TTL; `lock` is `SET NX PX`, so one server mints per visitor.
+ * Tokens shared by every server using the same Redis. Keys arrive hashed and values hold the token,
+ * its age and a hash of its visitor (no email, no access token); entries expire with Redis's own TTL;
+ * `lock` is `SET NX PX` with an owner per acquisition, so one server mints per visitor.
  */
 export class RedisTokenStore implements TokenStore {
   readonly #send: (args: string[]) => Promise<unknown>;
   readonly #prefix: string;
   readonly #timeout: number;
-  readonly #locks = new Map<string, string>();
 
-  constructor({ client, prefix = 'hsi:', commandTimeout = 500 }: RedisTokenStoreOptions) {
+  constructor(options: RedisTokenStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw invalid('RedisTokenStore takes { client, prefix?, commandTimeout? }.');
+    const { client, prefix = 'hsi:', commandTimeout = 500 } = options;
     if (client && typeof (client as IoRedisLike).call === 'function') {
       const io = client as IoRedisLike;
       this.#send = ([command, ...args]) => io.call(command!, ...args);
@@ -41,16 +46,19 @@ export class RedisTokenStore implements TokenStore {
       const node = client as NodeRedisLike;
       this.#send = (args) => node.sendCommand(args);
     } else {
-      throw new TypeError('RedisTokenStore needs a client: an ioredis instance (call) or a node-redis client (sendCommand).');
+      throw invalid('RedisTokenStore needs a connected client: new RedisTokenStore({ client }) with an ioredis instance (it has call) or a node-redis client (it has sendCommand).');
     }
-    if (typeof prefix !== 'string') throw new TypeError('RedisTokenStore prefix must be a string.');
-    if (!(commandTimeout > 0)) throw new TypeError('RedisTokenStore commandTimeout must be a positive number of milliseconds.');
+    if (typeof prefix !== 'string') throw invalid(`RedisTokenStore prefix must be a string, got ${typeof prefix}.`);
+    if (typeof commandTimeout !== 'number' || !(commandTimeout > 0) || !Number.isFinite(commandTimeout)) {
+      throw invalid(`RedisTokenStore commandTimeout must be a positive number of milliseconds, got ${String(commandTimeout)}.`);
+    }
     this.#prefix = prefix;
     this.#timeout = commandTimeout;
   }
 
+  // Keys arrive hashed (sha256, base64url) from the token source: they go to Redis as they are.
   #key(key: string, kind: 't' | 'l'): string {
-    return `${this.#prefix}${kind}:${createHash('sha256').update(key).digest('base64url')}`;
+    return `${this.#prefix}${kind}:${key}`;
   }
 
   /** One command, failing after commandTimeout so that a Redis outage cannot hold a page. */
@@ -68,29 +76,30 @@ export class RedisTokenStore implements TokenStore {
     if (raw === null || raw === undefined) return undefined;
     try {
       const entry = JSON.parse(String(raw)) as Partial<StoredToken>;
-      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' ? { token: entry.token, createdAt: entry.createdAt } : undefined;
+      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' && typeof entry.visitor === 'string'
+        ? { token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor }
+        : undefined;
     } catch {
       return undefined;
     }
   }
 
   async set(key: string, entry: StoredToken, ttlMs: number): Promise<void> {
-    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt });
+    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor });
     await this.#command(['SET', this.#key(key, 't'), value, 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
   }
 
-  async lock(key: string, ttlMs: number): Promise<boolean> {
-    const owner = randomBytes(12).toString('base64url');
-    const answer = await this.#command(['SET', this.#key(key, 'l'), owner, 'NX', 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
-    if (answer !== 'OK') return false;
-    this.#locks.set(key, owner);
-    return true;
+  async delete(key: string): Promise<void> {
+    await this.#command(['DEL', this.#key(key, 't')]);
   }
 
-  async unlock(key: string): Promise<void> {
-    const owner = this.#locks.get(key);
-    if (owner === undefined) return;
-    this.#locks.delete(key);
-    await this.#command(['EVAL', UNLOCK, '1', this.#key(key, 'l'), owner]);
+  async lock(key: string, ttlMs: number): Promise<LockHandle | null> {
+    const owner = randomBytes(12).toString('base64url');
+    const answer = await this.#command(['SET', this.#key(key, 'l'), owner, 'NX', 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
+    return answer === 'OK' ? { key, owner } : null;
+  }
+
+  async unlock(handle: LockHandle): Promise<void> {
+    await this.#command(['EVAL', UNLOCK, '1', this.#key(handle.key, 'l'), handle.owner]);
   }
 }

@@ -1,25 +1,39 @@
 // Token stores: the small async interface, and the in-memory LRU every identifier starts with.
 import { LRUCache } from 'lru-cache';
 
-/** A cached HubSpot token and when it was made (ms, on the identifier's clock). */
+/** A cached HubSpot token, when it was made (ms, on the minting server's clock), and for whom. */
 export interface StoredToken {
   token: string;
   createdAt: number;
+  /** A hash of the account and visitor it was minted for (never the email): served only to them. */
+  visitor: string;
 }
 
 type MaybePromise<T> = T | Promise<T>;
 
 /**
- * Where tokens are kept. Keys are already hashed per account and visitor. `get` and `set` are enough;
- * a store shared by several servers adds `lock`/`unlock` so that only one of them calls HubSpot.
+ * Where tokens are kept. Keys arrive hashed (no email, no access token). Every call is bounded by
+ * the identifier's `timeout`: a store that throws, rejects or hangs is replaced by memory for a while.
  */
 export interface TokenStore {
   get(key: string): MaybePromise<StoredToken | undefined>;
   /** Keeps the entry for at most `ttlMs`. */
   set(key: string, entry: StoredToken, ttlMs: number): MaybePromise<void>;
-  /** Takes a short lock on `key` for `ttlMs`; true when this caller holds it. */
-  lock?(key: string, ttlMs: number): Promise<boolean>;
-  unlock?(key: string): Promise<void>;
+  /** Drops the entry (`forget`). */
+  delete(key: string): MaybePromise<void>;
+  /**
+   * For a store shared by several servers: takes a lock on `key` for `ttlMs`, so that one server calls
+   * HubSpot. Resolves with a handle for `unlock`, or null when another holder has it.
+   */
+  lock?(key: string, ttlMs: number): Promise<LockHandle | null>;
+  /** Releases the lock `handle` took; a lock that has since expired and been taken by a peer stays. */
+  unlock?(handle: LockHandle): Promise<void>;
+}
+
+/** What `lock` hands back: the store keeps no state per lock, the handle says which acquisition it was. */
+export interface LockHandle {
+  readonly key: string;
+  readonly owner: string;
 }
 
 /** The default store: an LRU in this process's memory. */
@@ -36,6 +50,10 @@ export class MemoryTokenStore implements TokenStore {
 
   set(key: string, entry: StoredToken, ttlMs: number): void {
     this.#cache.set(key, entry, { ttl: ttlMs });
+  }
+
+  delete(key: string): void {
+    this.#cache.delete(key);
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
-// Turns what the app says about its visitor into something safe to send to HubSpot, or nothing.
+// Turns what the app says about its visitor into something safe to send to HubSpot, or nothing; and keys it.
+import { createHash } from 'node:crypto';
 import type { Visitor, VisitorInput } from '../options.js';
 
 /** Longest email a mailbox can have (RFC 5321 path limit). */
@@ -16,10 +17,29 @@ function cleanName(value: unknown): string | undefined {
   return name;
 }
 
-/** Checks a resolver's answer. Null/undefined/empty is an anonymous visitor; bad emails are refused with a reason. */
+/** Passport's normalised profile: `emails: [{ value, verified? }]`, `name: { givenName, familyName }`. */
+interface PassportProfile {
+  emails?: unknown;
+  name?: { givenName?: unknown; familyName?: unknown };
+}
+
+/** The profile's email: the first verified one when providers flag them, else the first with a value. */
+function profileEmail(emails: unknown): unknown {
+  if (!Array.isArray(emails)) return undefined;
+  const usable = emails.filter((entry): entry is { value: unknown; verified?: unknown } =>
+    typeof entry === 'object' && entry !== null && (entry as { value?: unknown }).value !== undefined && (entry as { value?: unknown }).value !== '');
+  const verified = usable.find((entry) => entry.verified === true || entry.verified === 'true');
+  return (verified ?? usable[0])?.value;
+}
+
+/**
+ * Checks a resolver's answer: an email, `{ email, firstName?, lastName? }` (or `first_name`/`last_name`),
+ * or a Passport profile. Null/undefined/empty is an anonymous visitor; bad emails are refused with a reason.
+ */
 export function checkVisitor(input: VisitorInput | unknown): VisitorCheck {
   if (input === null || input === undefined || input === false || input === '') return { ok: true, visitor: null };
-  const raw = typeof input === 'object' ? (input as { email?: unknown }).email : input;
+  const user = typeof input === 'object' ? input as Record<string, unknown> & PassportProfile : undefined;
+  const raw = user ? user['email'] ?? profileEmail(user.emails) : input;
   if (raw === null || raw === undefined) return { ok: true, visitor: null };
   if (typeof raw !== 'string') return { ok: false, reason: `the visitor's email is a ${typeof raw}, not a string` };
   const email = raw.trim();
@@ -28,17 +48,38 @@ export function checkVisitor(input: VisitorInput | unknown): VisitorCheck {
   const at = email.lastIndexOf('@');
   if (at < 1 || at === email.length - 1) return { ok: false, reason: "the visitor's email has no local part, @ and domain" };
   const visitor: Visitor = { email };
-  if (typeof input === 'object') {
-    const user = input as Record<string, unknown>;
-    const firstName = cleanName(user['firstName'] ?? user['first_name']);
-    const lastName = cleanName(user['lastName'] ?? user['last_name']);
+  if (user) {
+    const name = typeof user.name === 'object' && user.name !== null ? user.name : {};
+    const firstName = cleanName(user['firstName'] ?? user['first_name'] ?? name.givenName);
+    const lastName = cleanName(user['lastName'] ?? user['last_name'] ?? name.familyName);
     if (firstName) visitor.firstName = firstName;
     if (lastName) visitor.lastName = lastName;
   }
   return { ok: true, visitor };
 }
 
-/** The cache key part for a visitor: HubSpot treats emails case-insensitively. */
+/**
+ * The visitor part of a cache key: the trimmed email with only ASCII A-Z lower-cased. Unicode case
+ * folding would merge distinct mailboxes (KELVIN SIGN `\u212Aate@x.io` folds to `kate@x.io`).
+ */
 export function emailKey(email: string): string {
-  return email.trim().toLowerCase();
+  const trimmed = email.trim();
+  return /[A-Z]/.test(trimmed) ? trimmed.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : trimmed;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+/** A short, non-reversible name for a HubSpot account, from its access token. */
+export function accountOf(accessToken: string): string {
+  return digest(accessToken).slice(0, 22);
+}
+
+/**
+ * What a store sees of one visitor of one account: `key`, the hashed store key, and `owner`, the hash
+ * recorded in an entry so a token is served only to the visitor it was minted for. Neither holds the
+ * email or the access token; both are salted with the account, so they cannot be looked up by email.
+ */
+export function visitorKeys(account: string, email: string): { key: string; owner: string } {
+  const normalized = emailKey(email);
+  return { key: digest(`key\n${account}\n${normalized}`), owner: digest(`owner\n${account}\n${normalized}`).slice(0, 22) };
 }

@@ -2,7 +2,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { isHubSpotIdentifyError, type HubSpotIdentifyError } from '../../src/errors.js';
-import { mintToken } from '../../src/tokens/hubspot-api.js';
+import { mintToken, redact } from '../../src/tokens/hubspot-api.js';
 
 const ORIGIN = 'https://api.hubapi.com';
 const PATH = '/conversations/v3/visitor-identification/tokens/create';
@@ -15,6 +15,7 @@ const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) => mintT
   visitor: { email: 'ada@example.com', firstName: 'Ada' },
   timeoutMs: 2_000,
   defaultRateLimitWaitMs: 10_000,
+  dailyRateLimitWaitMs: 3_600_000,
   ...overrides,
 });
 
@@ -35,13 +36,13 @@ describe('mintToken', () => {
     const scope = nock(ORIGIN, { reqheaders: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' } })
       .post(PATH, { email: 'ada@example.com', firstName: 'Ada' })
       .reply(200, { token: 'tok-1' });
-    await expect(mint()).resolves.toBe('tok-1');
+    await expect(mint()).resolves.toEqual({ token: 'tok-1', lowBudgetMs: undefined });
     expect(scope.isDone()).toBe(true);
   });
 
   it('uses the date-versioned path when asked', async () => {
     const scope = nock(ORIGIN).post('/visitor-identification/2026-03/tokens/create').reply(200, { token: 'tok-dated' });
-    await expect(mint({ url: `${ORIGIN}/visitor-identification/2026-03/tokens/create` })).resolves.toBe('tok-dated');
+    await expect(mint({ url: `${ORIGIN}/visitor-identification/2026-03/tokens/create` })).resolves.toMatchObject({ token: 'tok-dated' });
     expect(scope.isDone()).toBe(true);
   });
 
@@ -71,7 +72,36 @@ describe('mintToken', () => {
     expect(error).toMatchObject({ code: 'HSI_RATE_LIMITED', status: 429, retryAfterMs: wait, category: 'RATE_LIMITS' });
   });
 
-  it.each([500, 502, 503, 400])('%i is a HubSpot error', async (status) => {
+  it.each([
+    ['TEN_SECONDLY_ROLLING', { 'x-hubspot-ratelimit-interval-milliseconds': '7000' }, 7_000],
+    ['TEN_SECONDLY_ROLLING', {}, 10_000],
+    ['DAILY', {}, 3_600_000],
+    ['DAILY', { 'retry-after': '120' }, 120_000],
+  ])('429 %s with %j pauses %i ms and names the policy', async (policyName, headers, wait) => {
+    nock(ORIGIN).post(PATH).reply(429, { status: 'error', message: 'limit', category: 'RATE_LIMITS', policyName }, headers);
+    const error = await failure(mint());
+    expect(error).toMatchObject({ code: 'HSI_RATE_LIMITED', retryAfterMs: wait, policyName });
+    expect(error.message).toMatch(policyName === 'DAILY' ? /daily limit.*cached tokens are served meanwhile/ : /TEN_SECONDLY_ROLLING/);
+  });
+
+  it.each([
+    [{ 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '9', 'x-hubspot-ratelimit-interval-milliseconds': '10000' }, 10_000],
+    [{ 'x-hubspot-ratelimit-daily': '250000', 'x-hubspot-ratelimit-daily-remaining': '100' }, 3_600_000],
+    [{ 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '10' }, undefined],
+    [{}, undefined],
+  ])('a success with %j asks background refreshes to wait %s ms', async (headers, wait) => {
+    nock(ORIGIN).post(PATH).reply(200, { token: 'tok' }, headers);
+    expect(await mint()).toEqual({ token: 'tok', lowBudgetMs: wait });
+  });
+
+  it('400 is the visitor rejected, saying what to check', async () => {
+    nock(ORIGIN).post(PATH).reply(400, { status: 'error', message: 'Invalid email', category: 'VALIDATION_ERROR' });
+    const error = await failure(mint());
+    expect(error).toMatchObject({ code: 'HSI_VISITOR_REJECTED', status: 400 });
+    expect(error.message).toMatch(/rejected the visitor's email.*not sent again for an hour.*visitor option/);
+  });
+
+  it.each([500, 502, 503, 404])('%i is a HubSpot error', async (status) => {
     nock(ORIGIN).post(PATH).reply(status, 'upstream trouble');
     expect(await failure(mint())).toMatchObject({ code: 'HSI_HUBSPOT_ERROR', status });
   });
@@ -94,5 +124,20 @@ describe('mintToken', () => {
   it('a call past timeoutMs is abandoned as a time-out', async () => {
     nock(ORIGIN).post(PATH).delay(1_000).reply(200, { token: 'late' });
     expect(await failure(mint({ timeoutMs: 50 }))).toMatchObject({ code: 'HSI_TIMEOUT' });
+  });
+});
+
+describe('redact', () => {
+  it('leaves a short token inside a longer word alone (regression: "bad portal" became "bad por[access token]")', () => {
+    expect(redact('bad portal', 't')).toBe('bad portal');
+    expect(redact('token t was refused', 't')).toBe('token [access token] was refused');
+  });
+
+  it('redacts a real token wherever it appears, standing alone or not', () => {
+    const token = 'pat-na1-11111111-2222-3333-4444-555555555555';
+    for (const message of [`Bearer ${token}`, `"${token}".`, `x${token}y`, `${token}${token}`, token]) {
+      expect(redact(message, token)).not.toContain(token);
+    }
+    expect(redact(`a ${token} b`, token)).toBe('a [access token] b');
   });
 });

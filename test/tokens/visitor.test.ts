@@ -1,6 +1,6 @@
 // What is and is not sent to HubSpot as a visitor.
 import { describe, expect, it } from 'vitest';
-import { checkVisitor, emailKey } from '../../src/tokens/visitor.js';
+import { accountOf, checkVisitor, emailKey, visitorKeys } from '../../src/tokens/visitor.js';
 
 describe('checkVisitor', () => {
   it.each([null, undefined, '', false, { email: null }, {}])('treats %j as an anonymous visitor', (input) => {
@@ -40,7 +40,51 @@ describe('checkVisitor', () => {
     expect(checkVisitor('"</script>"@x.io')).toEqual({ ok: true, visitor: { email: '"</script>"@x.io' } });
   });
 
-  it('keys visitors by trimmed, lower-cased email', () => {
+  it('keys visitors by trimmed email with only ASCII letters lower-cased', () => {
     expect(emailKey('  Ada@Example.COM ')).toBe('ada@example.com');
+    expect(emailKey('\u212Aate@x.io')).toBe('\u212Aate@x.io');
+    expect(emailKey('\u0130nci@x.io')).toBe('\u0130nci@x.io');
+    expect(emailKey('ÉLODIE@x.io')).toBe('Élodie@x.io');
+  });
+});
+
+describe('visitorKeys', () => {
+  it('KELVIN SIGN is not K: distinct store keys and owners (regression: Unicode lower-casing merged them)', () => {
+    const kelvin = visitorKeys('acct', '\u212Aate@x.io');
+    const kate = visitorKeys('acct', 'kate@x.io');
+    expect(kelvin.key).not.toBe(kate.key);
+    expect(kelvin.owner).not.toBe(kate.owner);
+  });
+
+  it('is the same for ASCII case variants, differs per account, and holds no email or token', () => {
+    expect(visitorKeys('acct', ' Kate@X.io')).toEqual(visitorKeys('acct', 'kate@x.io'));
+    expect(visitorKeys('other', 'kate@x.io').key).not.toBe(visitorKeys('acct', 'kate@x.io').key);
+    const { key, owner } = visitorKeys(accountOf('pat-secret'), 'kate@x.io');
+    expect(key).toMatch(/^[\w-]{43}$/);
+    expect(owner).toMatch(/^[\w-]{22}$/);
+    expect(`${key}${owner}`).not.toMatch(/kate|secret/);
+  });
+});
+
+describe("Passport's normalised profile", () => {
+  it('takes the first email with a value, and givenName/familyName', () => {
+    const profile = { displayName: 'Ada Lovelace', name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ value: '' }, { value: 'ada@example.com' }, { value: 'b@example.com' }] };
+    expect(checkVisitor(profile)).toEqual({ ok: true, visitor: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' } });
+  });
+
+  it('prefers a verified email when the provider flags them', () => {
+    const profile = { emails: [{ value: 'old@example.com', verified: false }, { value: 'ada@example.com', verified: true }] };
+    expect(checkVisitor(profile)).toEqual({ ok: true, visitor: { email: 'ada@example.com' } });
+    expect(checkVisitor({ emails: [{ value: 'x@example.com' }, { value: 'y@example.com', verified: 'true' }] })).toMatchObject({ visitor: { email: 'y@example.com' } });
+  });
+
+  it('a profile without emails is anonymous; a non-string email is refused', () => {
+    expect(checkVisitor({ displayName: 'Ada', emails: [] })).toEqual({ ok: true, visitor: null });
+    expect(checkVisitor({ emails: 'ada@example.com' })).toEqual({ ok: true, visitor: null });
+    expect(checkVisitor({ emails: [{ value: 42 }] }).ok).toBe(false);
+  });
+
+  it('an own email field wins over the profile', () => {
+    expect(checkVisitor({ email: 'own@example.com', emails: [{ value: 'p@example.com' }] })).toMatchObject({ visitor: { email: 'own@example.com' } });
   });
 });
