@@ -323,7 +323,7 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
   const fetchFn: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
   const store = options.store;
-  if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function')) {
+  if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function')) {
     throw invalid('store must have get(key), set(key, entry, ttlMs) and delete(key) methods, like MemoryTokenStore or RedisTokenStore.');
   }
 
