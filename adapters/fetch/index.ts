@@ -21,6 +21,8 @@ const fetchBinding: FrameworkBinding<Request, Request> = {
   nonce: () => undefined,
 };
 
+const COMPRESSION_HINT = 'Compress outside the wrapped handler (or let the server or CDN compress), so that the script is injected first.';
+
 // Every request a wrapped handler has seen, with its identity or null.
 const identities = new WeakMap<Request, Identity | null>();
 
@@ -61,7 +63,7 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     const identity = isPromise(found) ? await found : found;
     identities.set(request, identity);
     const response = await handler(request, ...rest);
-    return identity ? rewriteResponse(hs, identity, response) : response;
+    return identity ? rewriteResponse(hs, identity, response, COMPRESSION_HINT) : response;
   };
 }
 

@@ -18,6 +18,8 @@ declare module 'hono' {
 /** Options for the Hono middleware: every function option receives the context `c`. */
 export type HonoOptions = HubSpotIdentifyOptions<Context, Context>;
 
+const COMPRESSION_HINT = 'Register compress() before hubspotIdentify() (app.use(compress()) first), so that the script is injected before the body is compressed.';
+
 // Variables other middleware set (a session's user, secure-headers' nonce), which the app's own types may not name.
 const variable = (c: Context, name: string): unknown => (c.var as Record<string, unknown>)[name];
 
@@ -42,7 +44,7 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     c.set('hsIdentity', identity);
     await next();
     if (!identity) return;
-    const rewritten = rewriteResponse(hs, identity, c.res);
+    const rewritten = rewriteResponse(hs, identity, c.res, COMPRESSION_HINT);
     if (rewritten === c.res) return;
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.

@@ -4,7 +4,6 @@ import { isHtml } from './page-load.js';
 import type { RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
 import { allowScriptByHash, makePrivate, statusTakesScript, type HeaderAccess } from './response-policy.js';
 
-const COMPRESSION_HINT = 'Compress after hubspot-identify (wrap the handler before compressing, or let the server or CDN compress), so that the script is injected first.';
 const SCRIPT_END = '</script>';
 
 function headerAccess(headers: Headers): HeaderAccess {
@@ -45,7 +44,7 @@ function injectingStream(hs: RequestIdentifier<any, any>, identity: Identity): T
  * `inject` is off, its body is streamed through the injector without being buffered. Every other
  * response comes back as the very same object. On any internal failure, the original comes back.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response): Response {
+export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string): Response {
   try {
     if (!statusTakesScript(response.status) || !isHtml(response.headers.get('Content-Type'))) return response;
     if (response.bodyUsed) return response;
@@ -54,7 +53,7 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     const access = headerAccess(headers);
     makePrivate(access);
     let body: ReadableStream<Uint8Array> | null = response.body;
-    if (hs.shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), COMPRESSION_HINT)) {
+    if (hs.shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint)) {
       // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
       headers.delete('Content-Length');
       if (!identity.scriptTag.includes(' nonce="')) allowScriptByHash(access, scriptText(identity.scriptTag));
