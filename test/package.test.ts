@@ -1,6 +1,6 @@
 // The package as users receive it: packed, installed from the tarball into CommonJS, ESM and TypeScript projects, and linted.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,12 +25,13 @@ beforeAll(() => {
   const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workdir], root)) as { filename: string }[];
   tarball = join(workdir, packed[0]!.filename);
   // One install serves every project below it: the tarball, the frameworks, and TypeScript.
-  const versions = (name: string) => `^${JSON.parse(run('node', ['-p', `JSON.stringify(require('${name}/package.json').version)`], root))}`;
+  // Read from the file: some packages (hono) do not export their package.json.
+  const versions = (name: string) => `^${(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
   writeFileSync(join(workdir, 'package.json'), JSON.stringify({
     private: true,
     dependencies: {
       'hubspot-identify': `file:${tarball}`,
-      express: versions('express'), koa: versions('koa'), fastify: versions('fastify'),
+      express: versions('express'), koa: versions('koa'), fastify: versions('fastify'), hono: versions('hono'),
       typescript: versions('typescript'), '@types/express': versions('@types/express'), '@types/koa': versions('@types/koa'), '@types/node': versions('@types/node'),
     },
     overrides: { 'light-my-request': '6.6.0' },
@@ -55,6 +56,8 @@ describe('the published package', () => {
     const listing = run('tar', ['tzf', tarball], workdir).trim().split('\n');
     expect(listing.every((file) => /^package\/(dist\/|README\.md$|package\.json$)/.test(file))).toBe(true);
     expect(listing).toContain('package/dist/cjs/adapters/fastify/index.d.ts');
+    expect(listing).toContain('package/dist/esm/adapters/fetch/index.js');
+    expect(listing).toContain('package/dist/cjs/adapters/hono/index.d.ts');
   });
 
   it('works with require() from CommonJS', () => {

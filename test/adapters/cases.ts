@@ -56,13 +56,19 @@ export function runSharedCases(harness: Harness): void {
       expect(response.text.match(/data-hubspot-identify/g)).toHaveLength(1);
     }
 
+    function expectLengthRight(response: TestResponse): void {
+      const length = response.headers['content-length'];
+      if (harness.streamsBodies && length === undefined) return;
+      expect(Number(length)).toBe(Buffer.byteLength(response.text));
+    }
+
     it('injects a logged-in page right before the loader, with Content-Length right and Cache-Control private', async () => {
       const target = await start();
       const response = await get(target, '/page');
       expectIdentified(response);
       expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf(LOADER));
       expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
-      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+      expectLengthRight(response);
       expect(response.headers['cache-control']).toBe('private');
       expect(hubspot.calls).toEqual([expect.objectContaining({ email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' })]);
     });
@@ -87,7 +93,7 @@ export function runSharedCases(harness: Harness): void {
       const target = await start();
       const response = await get(target, '/buffer');
       expectIdentified(response);
-      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+      expectLengthRight(response);
     });
 
     it('injects a streamed HTML body', async () => {

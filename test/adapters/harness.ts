@@ -19,6 +19,8 @@ export interface AppUnderTest {
 
 export interface Harness {
   name: string;
+  /** Bodies are web streams (fetch, Hono): a rewritten one goes out chunked, so Content-Length may be absent. */
+  streamsBodies?: boolean;
   /**
    * An app with the middleware registered with `options` and these routes:
    * /page (HTML string), /buffer (HTML Buffer), /stream (HTML Readable), /json, /plain, /fragment,

@@ -7,6 +7,9 @@ const { createIdentifier, isHubSpotIdentifyError } = require('hubspot-identify')
 const { hubspotIdentify: expressIdentify } = require('hubspot-identify/express');
 const { hubspotIdentify: koaIdentify } = require('hubspot-identify/koa');
 const fastifyIdentify = require('hubspot-identify/fastify');
+const { withHubSpotIdentify, identityOf, tokenRouteHandler } = require('hubspot-identify/fetch');
+const { hubspotIdentify: honoIdentify } = require('hubspot-identify/hono');
+const { Hono } = require('hono');
 const { RedisTokenStore } = require('hubspot-identify/redis');
 const { startFakeHubSpot } = require('hubspot-identify/testing');
 
@@ -45,6 +48,18 @@ async function page(server, path = '/') {
   await f.listen({ port: 0, host: '127.0.0.1' });
   assert.match(await page(f.server), /data-hubspot-identify/);
   await f.close();
+
+  const handler = withHubSpotIdentify((request) => {
+    assert.equal(identityOf(request).email, 'cjs@example.com');
+    return new Response(html, { headers: { 'content-type': 'text/html' } });
+  }, options);
+  assert.match(await (await handler(new Request('http://x/', { headers: { accept: 'text/html' } }))).text(), /data-hubspot-identify/);
+  assert.equal((await (await tokenRouteHandler(options)(new Request('http://x/token'))).json()).email, 'cjs@example.com');
+
+  const h = new Hono();
+  h.use(honoIdentify(options));
+  h.get('/', (c) => c.html(html));
+  assert.match(await (await h.request('/', { headers: { accept: 'text/html' } })).text(), /data-hubspot-identify/);
 
   await hubspot.close();
   console.log('cjs ok');

@@ -7,6 +7,9 @@ import { createIdentifier } from 'hubspot-identify';
 import { hubspotIdentify as expressIdentify } from 'hubspot-identify/express';
 import fastifyIdentify, { hubspotIdentify as namedFastifyIdentify } from 'hubspot-identify/fastify';
 import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
+import { identityOf, tokenRouteHandler, withHubSpotIdentify } from 'hubspot-identify/fetch';
+import { hubspotIdentify as honoIdentify } from 'hubspot-identify/hono';
+import { Hono } from 'hono';
 import { RedisTokenStore } from 'hubspot-identify/redis';
 import { startFakeHubSpot } from 'hubspot-identify/testing';
 
@@ -43,6 +46,18 @@ f.get('/', (_req, reply) => reply.type('text/html').send(html));
 await f.listen({ port: 0, host: '127.0.0.1' });
 assert.match(await page(f.server), /data-hubspot-identify/);
 await f.close();
+
+const handler = withHubSpotIdentify((request) => {
+  assert.equal(identityOf(request).email, 'esm@example.com');
+  return new Response(html, { headers: { 'content-type': 'text/html' } });
+}, options);
+assert.match(await (await handler(new Request('http://x/', { headers: { accept: 'text/html' } }))).text(), /data-hubspot-identify/);
+assert.equal((await (await tokenRouteHandler(options)(new Request('http://x/token'))).json()).email, 'esm@example.com');
+
+const h = new Hono();
+h.use(honoIdentify(options));
+h.get('/', (c) => c.html(html));
+assert.match(await (await h.request('/', { headers: { accept: 'text/html' } })).text(), /data-hubspot-identify/);
 
 await hubspot.close();
 console.log('esm ok');

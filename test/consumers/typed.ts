@@ -6,6 +6,9 @@ import { createIdentifier, type Identity, type HubSpotIdentifyError } from 'hubs
 import { hubspotIdentify as expressIdentify } from 'hubspot-identify/express';
 import fastifyIdentify, { type HubSpotIdentifyLocals } from 'hubspot-identify/fastify';
 import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
+import { identityOf, tokenRouteHandler, withHubSpotIdentify } from 'hubspot-identify/fetch';
+import { hubspotIdentify as honoIdentify } from 'hubspot-identify/hono';
+import { Hono } from 'hono';
 import { RedisTokenStore } from 'hubspot-identify/redis';
 import { startFakeHubSpot } from 'hubspot-identify/testing';
 
@@ -42,6 +45,26 @@ async function main(): Promise<void> {
     return locals.hsIdentity?.token ?? null;
   });
   await fastify.close();
+
+  const worker = withHubSpotIdentify((request: Request, env: { KEY: string }) => {
+    const current: Identity | null = identityOf(request);
+    return new Response(`${current?.scriptTag ?? ''}${env.KEY}`);
+  }, { accessToken: 'pat', baseUrl: hubspot.baseUrl, visitor: (request) => request.headers.get('x-email') });
+  const answered: Promise<Response> = worker(new Request('http://x/'), { KEY: 'k' });
+  await answered;
+  // @ts-expect-error: the fetch adapter has no framework user to fall back on, so visitor is required
+  void (() => tokenRouteHandler({ accessToken: 'pat' }));
+  const GET: (request: Request) => Promise<Response> = tokenRouteHandler({ accessToken: 'pat', visitor: () => null });
+  void GET;
+
+  const hono = new Hono();
+  hono.use(honoIdentify({ accessToken: 'pat', baseUrl: hubspot.baseUrl, visitor: (c) => c.req.header('x-email') }));
+  hono.get('/', (c) => {
+    const current: Identity | null = c.var.hsIdentity;
+    // @ts-expect-error: hsIdentity is an Identity or null, not a string
+    const wrong: string = c.get('hsIdentity');
+    return c.html(`${current?.scriptTag ?? ''}${wrong}`);
+  });
   await hubspot.close();
   console.log('typescript ok');
 }

@@ -1,0 +1,163 @@
+// What the widget receives, in real headless Chromium, from Hono and from a wrapped fetch handler (both through @hono/node-server).
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { NONCE, secureHeaders } from 'hono/secure-headers';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withHubSpotIdentify } from '../adapters/fetch/index.js';
+import { hubspotIdentify } from '../adapters/hono/index.js';
+import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
+import { launchChromium } from './helpers/browser.js';
+
+let hubspot: FakeHubSpot;
+let browser: Browser;
+
+beforeAll(async () => {
+  [hubspot, browser] = await Promise.all([startFakeHubSpot(), launchChromium()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await hubspot?.close();
+});
+beforeEach(() => hubspot.reset());
+
+/** The user from the `user` cookie, as a session middleware would give it. */
+function userFromCookie(cookie: string | null | undefined): { email: string } | undefined {
+  const value = /(?:^|;\s*)user=([^;]*)/.exec(cookie ?? '')?.[1];
+  return value ? { email: decodeURIComponent(value) } : undefined;
+}
+
+/** The page: its own settings in <head>, a strict CSP nonce on every script, the fake loader at the end. */
+function page(nonce: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>browser test</title>
+<script nonce="${nonce}">window.hsConversationsSettings = { inlineEmbedSelector: '#chat' };
+window.violations = []; document.addEventListener('securitypolicyviolation', function (e) { window.violations.push(e.violatedDirective); });</script>
+</head><body><div id="chat"></div>
+${hubspot.loaderTag.replace('<script ', `<script nonce="${nonce}" `)}
+</body></html>`;
+}
+
+const options = () => ({ accessToken: 'pat-browser', baseUrl: hubspot.baseUrl, logger: false as const });
+
+const apps: Record<string, () => (request: Request) => Response | Promise<Response>> = {
+  hono: () => {
+    const app = new Hono();
+    app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: [NONCE], connectSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } }));
+    app.use(async (c, next) => {
+      c.set('user' as never, userFromCookie(c.req.header('cookie')) as never);
+      await next();
+    });
+    app.use(hubspotIdentify(options()));
+    app.get('/page', (c) => c.html(page(c.get('secureHeadersNonce') as string)));
+    return app.fetch;
+  },
+  fetch: () => {
+    // A bare handler that makes its own nonce and passes it to the wrapper in a request header, as Next.js middleware does.
+    const handler = (request: Request) => {
+      const nonce = request.headers.get('x-nonce')!;
+      return new Response(page(nonce), {
+        headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': `default-src 'self'; script-src 'nonce-${nonce}'; connect-src 'self'; style-src 'unsafe-inline'` },
+      });
+    };
+    const wrapped = withHubSpotIdentify(handler, {
+      ...options(),
+      visitor: (request) => userFromCookie(request.headers.get('cookie')),
+      nonce: (request) => request.headers.get('x-nonce'),
+    });
+    return (request) => {
+      const headers = new Headers(request.headers);
+      headers.set('x-nonce', randomBytes(16).toString('base64'));
+      return wrapped(new Request(request, { headers }));
+    };
+  },
+};
+
+interface FakeState {
+  loads: number;
+  cleared: number;
+  identified: string | null;
+  settingsAtStart: Record<string, unknown>;
+  settingsAtLoad: Record<string, unknown> | null;
+}
+
+describe.each(Object.keys(apps))('%s in Chromium', (name) => {
+  let server: Server;
+  let origin: string;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    server = serve({ fetch: apps[name]!(), port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(async () => {
+    context = await browser.newContext();
+    return () => context.close();
+  });
+
+  async function visit(email?: string) {
+    if (email) await context.addCookies([{ name: 'user', value: encodeURIComponent(email), url: origin }]);
+    const tab = await context.newPage();
+    await tab.goto(`${origin}/page`);
+    await tab.waitForFunction(() => (window as unknown as { __hubspotFake?: { loads: number } }).__hubspotFake?.loads === 1);
+    // Give a second load() a chance to happen, should anything call it twice.
+    await tab.waitForTimeout(50);
+    const state = await tab.evaluate(() => ({
+      fake: (window as unknown as { __hubspotFake: FakeState }).__hubspotFake,
+      pwned: (window as unknown as { pwned?: unknown }).pwned,
+      violations: (window as unknown as { violations: string[] }).violations,
+      badge: document.getElementById('hubspot-fake-widget')?.textContent ?? null,
+      ours: Array.from(document.scripts).filter((s) => s.hasAttribute('data-hubspot-identify')).map((s) => s.nonce),
+    }));
+    return { tab, ...state };
+  }
+
+  it('a logged-in page gives the loader the email and token before it runs, under a strict CSP nonce; widget.load() runs once', async () => {
+    const { fake, badge, violations, ours } = await visit('ada@example.com');
+    expect(fake.settingsAtStart).toMatchObject({ identificationEmail: 'ada@example.com', loadImmediately: false, inlineEmbedSelector: '#chat' });
+    expect(hubspot.tokens.get(fake.settingsAtStart['identificationToken'] as string)).toBe('ada@example.com');
+    expect(fake.loads).toBe(1);
+    expect(badge).toBe('Chat: identified as ada@example.com');
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).not.toBe('');
+    expect(violations).toEqual([]);
+  });
+
+  it('an anonymous page gets no identification', async () => {
+    const { fake, badge } = await visit();
+    expect(fake.settingsAtStart).toEqual({ inlineEmbedSelector: '#chat' });
+    expect(badge).toBe('Chat: unknown visitor');
+    expect(hubspot.calls).toHaveLength(0);
+  });
+
+  it('a hostile email executes nothing and arrives intact', async () => {
+    const email = '"</script><script>window.pwned=1</script>"@x.io';
+    const { fake, pwned, violations } = await visit(email);
+    expect(pwned).toBeUndefined();
+    expect(fake.identified).toBe(email);
+    expect(violations).toEqual([]);
+  });
+
+  it('logout clears the visitor: clear() forgets them and the next page is anonymous', async () => {
+    const { tab } = await visit('ada@example.com');
+    const cleared = await tab.evaluate(() => {
+      const w = window as unknown as { HubSpotConversations: { clear(o: object): void }; __hubspotFake: FakeState };
+      w.HubSpotConversations.clear({ resetWidget: true });
+      return { cleared: w.__hubspotFake.cleared, identified: w.__hubspotFake.identified };
+    });
+    expect(cleared).toEqual({ cleared: 1, identified: null });
+    await context.clearCookies();
+    await tab.reload();
+    await tab.waitForFunction(() => (window as unknown as { __hubspotFake?: { loads: number } }).__hubspotFake?.loads === 1);
+    const after = await tab.evaluate(() => (window as unknown as { __hubspotFake: FakeState }).__hubspotFake);
+    expect(after.settingsAtStart['identificationEmail']).toBeUndefined();
+    expect(after.identified).toBeNull();
+  });
+});
