@@ -51,7 +51,7 @@ afterEach(async () => {
 });
 
 describe('NestJS on @nestjs/platform-express', () => {
-  async function expressApp(module: object, wire?: (app: NestExpressApplication) => void) {
+  async function expressApp(module: typeof AppModule, wire?: (app: NestExpressApplication) => void) {
     const app = await NestFactory.create<NestExpressApplication>(module, { logger: false });
     wire?.(app);
     app.setBaseViewsDir(views);
