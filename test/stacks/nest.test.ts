@@ -6,7 +6,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NextFunction, Request, Response } from 'express';
-import type { FastifyRequest } from 'fastify';
 import supertest from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hubspotIdentify } from '../../adapters/express/index.js';
@@ -90,8 +89,8 @@ describe('NestJS on @nestjs/platform-express', () => {
 describe('NestJS on @nestjs/platform-fastify', () => {
   async function fastifyApp() {
     const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
-    app.getHttpAdapter().getInstance().addHook('onRequest', async (request: FastifyRequest) => {
-      (request as FastifyRequest & { user?: unknown }).user = request.headers[USER_HEADER] ? { email: request.headers[USER_HEADER] } : undefined;
+    app.getHttpAdapter().getInstance().addHook('onRequest', async (request) => {
+      (request as typeof request & { user?: unknown }).user = request.headers[USER_HEADER] ? { email: request.headers[USER_HEADER] } : undefined;
     });
     await app.register(fastifyIdentify, options());
     await app.init();
