@@ -68,11 +68,16 @@ describe('the published package', () => {
     expect(run('node', ['esm.mjs'], project('esm', 'module', ['esm.mjs']))).toContain('esm ok');
   });
 
-  it.each(['module', 'commonjs'] as const)('type-checks and runs in TypeScript with moduleResolution nodenext (%s)', (type) => {
-    const dir = project(`ts-${type}`, type, ['typed.ts']);
+  it.each([
+    { name: 'moduleResolution nodenext (ESM)', type: 'module', module: 'nodenext', moduleResolution: 'nodenext' },
+    { name: 'moduleResolution nodenext (CommonJS)', type: 'commonjs', module: 'nodenext', moduleResolution: 'nodenext' },
+    // The classic config of many NestJS projects: subpaths resolve through typesVersions, not exports.
+    { name: 'module commonjs and the classic moduleResolution node', type: 'commonjs', module: 'commonjs', moduleResolution: 'node' },
+  ] as const)('type-checks and runs in TypeScript with $name', ({ type, module, moduleResolution }) => {
+    const dir = project(`ts-${module}-${moduleResolution}-${type}`, type, ['typed.ts']);
     // skipLibCheck as most apps set it: @types/koa 3.0 does not compile against the content-disposition koa 3.3 installs.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, outDir: 'out', types: ['node'] },
+      compilerOptions: { module, moduleResolution, target: 'es2022', strict: true, esModuleInterop: true, skipLibCheck: true, outDir: 'out', types: ['node'] },
       files: ['typed.ts'],
     }));
     run(process.execPath, [join(workdir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
@@ -84,10 +89,17 @@ describe('the published package', () => {
     expect(run(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict', root], root)).toContain('All good');
   });
 
-  it('passes arethetypeswrong for Node 16+ resolution, from CJS and ESM', () => {
-    const output = run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--profile', 'node16', '--format', 'json'], root);
-    const report = JSON.parse(output) as { analysis: { problems: { resolutionKind?: string }[] } };
-    // node10 (TypeScript's legacy "node" resolution) cannot see subpath exports; the package needs Node 20.19+.
-    expect(report.analysis.problems.filter((problem) => problem.resolutionKind !== 'node10')).toEqual([]);
+  it('passes arethetypeswrong in every resolution mode, the classic node10 included', () => {
+    const output = run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'json'], root);
+    const report = JSON.parse(output) as { analysis: { problems: unknown[] } };
+    expect(report.analysis.problems).toEqual([]);
+  });
+
+  it('maps every subpath export to CommonJS declarations for the classic resolution, which ignores exports', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { require?: { types: string } }>; typesVersions: Record<string, Record<string, string[]>> };
+    for (const [subpath, conditions] of Object.entries(manifest.exports)) {
+      if (subpath === '.' || !conditions.require) continue;
+      expect(manifest.typesVersions['*']![subpath.slice(2)], subpath).toEqual([conditions.require.types]);
+    }
   });
 });

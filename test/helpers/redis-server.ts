@@ -1,4 +1,4 @@
-// A real redis-server on a loopback port, started and stopped by the tests (.ci/run installs it).
+// A real redis-server on a loopback port, started and stopped by the tests (`npm test` provisions it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,6 +15,14 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+// redis-server runs under a shell that SIGKILLs it once our end of its stdin closes: on kill(), and
+// whenever this process ends, even by a signal or a crash, so no test run leaves a server behind.
+const WATCHDOG = `exec 3<&0
+redis-server "$@" <&- &
+pid=$!
+(read -r _ <&3; kill -9 $pid) >/dev/null 2>&1 &
+wait $pid`;
 
 export interface RedisServer {
   port: number;
@@ -35,8 +43,10 @@ export async function startRedisServer(): Promise<RedisServer> {
   let child: ChildProcess | undefined;
 
   const start = () => new Promise<void>((resolve, reject) => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const proc = spawn('sh', ['-c', WATCHDOG, 'redis-server', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;
+    proc.once('exit', () => proc.stdin!.destroy());
     let output = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
     proc.stdout!.on('data', (data: Buffer) => {
@@ -52,7 +62,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const kill = () => new Promise<void>((resolve) => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+    child.stdin!.end();
   });
 
   await start();
