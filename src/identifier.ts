@@ -95,7 +95,7 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     const memoKey = `${token}\n${email}`;
     let built = identities.get(memoKey);
     if (!built) {
-      const settings: WidgetSettings = Object.freeze({ identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
+      const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
       built = { identity: Object.freeze({ email, token, settings, scriptTag: wrapScript(body) }), body };
       identities.set(memoKey, built);
