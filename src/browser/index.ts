@@ -36,8 +36,8 @@ export interface IdentifyWidgetOptions {
 export interface BrowserIdentity {
   email: string;
   token: string;
-  /** Milliseconds since the epoch. */
-  expiresAt: number;
+  /** Milliseconds since the epoch (absent from servers older than the contract). */
+  expiresAt?: number;
 }
 
 const DEFAULTS = { route: '/hubspot/token', refreshBefore: 5 * 60_000, loadImmediately: false };
@@ -64,6 +64,7 @@ function stopTimer(): void {
 // Timers past 2^31 - 1 ms fire at once in browsers.
 const MAX_DELAY = 2 ** 31 - 1;
 const RETRY_MS = 60_000;
+const NO_EXPIRY_REFRESH_MS = 6 * 60 * 60_000;
 
 function schedule(clock: BrowserClock, delay: number, options: IdentifyWidgetOptions): void {
   const handle = clock.setTimeout(() => { void identifyWidget(options); }, Math.min(MAX_DELAY, Math.max(0, delay)));
@@ -89,7 +90,7 @@ function remember(email: string | null): void {
 
 function isIdentity(value: unknown): value is BrowserIdentity {
   const v = value as BrowserIdentity | null;
-  return !!v && typeof v.email === 'string' && typeof v.token === 'string' && typeof v.expiresAt === 'number';
+  return !!v && typeof v.email === 'string' && typeof v.token === 'string' && (v.expiresAt === undefined || typeof v.expiresAt === 'number');
 }
 
 /**
@@ -135,7 +136,9 @@ export async function identifyWidget(options: IdentifyWidgetOptions = {}): Promi
   }, reset);
   current = identity;
   remember(identity.email);
-  schedule(clock, identity.expiresAt - config.refreshBefore - clock.now(), options);
+  // An answer without expiresAt (an older server) is refreshed at the server cache's default refreshAfter.
+  const expiresIn = identity.expiresAt === undefined ? NO_EXPIRY_REFRESH_MS + config.refreshBefore : identity.expiresAt - clock.now();
+  schedule(clock, expiresIn - config.refreshBefore, options);
   return identity;
 }
 

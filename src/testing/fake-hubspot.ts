@@ -1,8 +1,8 @@
 // A fake HubSpot on loopback: the visitor identification endpoint (with configurable latency and failures) and a loader script.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loaderScript } from './loader-script.js';
+import { emailMark, loaderScript } from './loader-script.js';
 
 /**
  * What the token endpoint does: answer; fail with any status (a HubSpot-shaped error body unless one is
@@ -136,8 +136,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         return json(res, 429, hubspotError(429, message, 'RATE_LIMITS', { policyName: policy }), headers);
       }
       case 'ok': {
-        const digest = createHash('sha256').update(body.email.toLowerCase()).digest('hex').slice(0, 12);
-        const token = `fake-${++minted}-${digest}`;
+        const token = `fake-${++minted}-${randomUUID().slice(0, 8)}-${emailMark(body.email)}`;
         tokens.set(token, body.email);
         return json(res, 200, { token }, limits);
       }
@@ -152,7 +151,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     }
     if (req.method === 'GET' && path === `/${portalId}.js`) {
       res.writeHead(200, { 'content-type': 'application/javascript', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-      res.end(loaderScript(Object.fromEntries(tokens)));
+      res.end(loaderScript());
       return;
     }
     json(res, 404, hubspotError(404, 'Not found', 'OBJECT_NOT_FOUND'));

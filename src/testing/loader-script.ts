@@ -22,13 +22,23 @@
  */
 
 /**
- * The loader's source. `knownTokens` maps each token the fake minted to its email, so the widget
- * says "identified" only for a token that really belongs to that email.
+ * The mark a fake token carries of its email (FNV-1a of the lower-cased email), so the loader can tell
+ * a token minted for that email from any other, even one minted after the loader was served.
+ * Self-contained and ES5: its source is also part of the loader.
  */
-export function loaderScript(knownTokens: Record<string, string>): string {
+export function emailMark(email: string): string {
+  var hash = 0x811c9dc5;
+  var text = String(email).toLowerCase();
+  for (var i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16);
+}
+
+/** The loader's source: pure ASCII, as a script without a charset is read in the page's charset. */
+export function loaderScript(): string {
   return `(function (w, d) {
   if (w.HubSpotConversations) return;
-  var known = ${JSON.stringify(knownTokens).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)};
+  var emailMark = ${emailMark.toString()};
+  var belongs = function (token, email) { return typeof token === 'string' && typeof email === 'string' && token.split('-').pop() === emailMark(email); };
   var fake = w.__hubspotFake = { loadCalls: 0, loads: 0, identifiedLoads: 0, identified: null, clears: 0, cleared: 0, settingsAtStart: null, settingsAtLoad: null, visitorAtLoad: null };
   var copy = function (v) { return JSON.parse(JSON.stringify(v || {})); };
   var settings = copy(w.hsConversationsSettings);
@@ -59,7 +69,7 @@ export function loaderScript(knownTokens: Record<string, string>): string {
       fake.settingsAtLoad = s;
       fake.visitorAtLoad = visitorCookie(true);
       var email = s.identificationEmail, token = s.identificationToken;
-      fake.identified = email && token && known[token] && known[token].toLowerCase() === String(email).toLowerCase() ? email : null;
+      fake.identified = belongs(token, email) ? email : null;
       if (fake.identified) fake.identifiedLoads++;
       if (d.body) render(); else d.addEventListener('DOMContentLoaded', render);
     },
