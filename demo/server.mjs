@@ -1,6 +1,7 @@
-// The demo: an Express page with a login, identified to HubSpot's chat widget (the fake HubSpot unless a token is set).
+// The demo: an Express page with a login and logout (reset), and a client-rendered page using identifyWidget (the fake HubSpot unless a token is set).
 import { randomBytes } from 'node:crypto';
 import express from 'express';
+import { fileURLToPath } from 'node:url';
 import { hubspotIdentify } from 'hubspot-identify/express';
 import { startFakeHubSpot } from 'hubspot-identify/testing';
 
@@ -27,7 +28,9 @@ app.use((req, _res, next) => {
   req.user = sessionOf(req);
   next();
 });
-app.use(hubspotIdentify(fake ? { accessToken: 'demo-token', baseUrl: fake.baseUrl } : {}));
+app.use(hubspotIdentify({ ...(fake ? { accessToken: 'demo-token', baseUrl: fake.baseUrl } : {}), tokenRoute: '/hubspot/token' }));
+// The browser entry, served as a page would load it from a bundle.
+app.use('/hubspot-identify', express.static(fileURLToPath(new URL('../dist/esm/src/browser', import.meta.url))));
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -45,13 +48,42 @@ ${user
 <form method="post" action="/logout" id="logout"><button>Log out</button></form>
 <script>document.getElementById('logout').addEventListener('submit', function () {
   if (window.HubSpotConversations) window.HubSpotConversations.clear({ resetWidget: true });
-});</script>`
+});</script>
+<p><a href="/app">The client-rendered page</a></p>`
   : `<form method="post" action="/login">
 <p><label>Email <input name="email" type="email" required value="ada@example.com"></label></p>
 <p><label>First name <input name="firstName" value="Ada"></label> <label>Last name <input name="lastName" value="Lovelace"></label></p>
 <button>Log in</button></form>`}
 <p>Settings given to the widget: <code id="settings"></code></p>
 <script>addEventListener('load', function () { document.getElementById('settings').textContent = JSON.stringify(window.hsConversationsSettings || null); });</script>
+${loaderTag}
+</body></html>`);
+});
+
+// A client-rendered page: the HTML is the same for everyone, the browser asks /hubspot/token who the visitor is.
+app.get('/app', (_req, res) => {
+  res.set('Cache-Control', 'no-store').send(`<!doctype html>
+<html><head><meta charset="utf-8"><title>hubspot-identify demo: client-rendered</title>
+<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}button{font:inherit;padding:.3rem .5rem}code{background:#f3f3f3;padding:0 .2rem}</style>
+</head><body>
+<h1>Client-rendered page</h1>
+<p id="who">Asking the server who you are...</p>
+<p><button id="logout" hidden>Log out</button> <a href="/">Back</a></p>
+<p>Settings given to the widget: <code id="settings"></code></p>
+<script type="module">
+import { identifyWidget, resetWidget } from '/hubspot-identify/index.js';
+const show = (identity) => {
+  document.getElementById('who').textContent = identity ? 'Identified as ' + identity.email + ' (token refreshed before it expires).' : 'Anonymous: log in on the first page.';
+  document.getElementById('logout').hidden = !identity;
+  document.getElementById('settings').textContent = JSON.stringify(window.hsConversationsSettings || null);
+};
+show(await identifyWidget({ route: '/hubspot/token' }));
+document.getElementById('logout').addEventListener('click', async () => {
+  await fetch('/logout', { method: 'POST' });
+  resetWidget();
+  show(null);
+});
+</script>
 ${loaderTag}
 </body></html>`);
 });

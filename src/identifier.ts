@@ -101,7 +101,7 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     let built = identities.get(memoKey);
     if (!built) {
       const expiresAt = createdAt + TOKEN_LIFETIME;
-      const settings: WidgetSettings = Object.freeze({ identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
+      const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
       built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body };
       identities.set(memoKey, built);

@@ -97,6 +97,7 @@ interface FakeState {
   identified: string | null;
   settingsAtStart: Record<string, unknown>;
   settingsAtLoad: Record<string, unknown> | null;
+  visitorAtLoad: string | null;
 }
 
 describe.each(Object.keys(frameworks))('%s in Chromium', (name) => {
@@ -176,14 +177,15 @@ describe.each(Object.keys(frameworks))('%s in Chromium', (name) => {
     expect(violations).toEqual([]);
   });
 
-  it('logout clears the visitor: clear() forgets them and the next page is anonymous', async () => {
-    const { tab } = await visit('ada@example.com');
+  it('logout clears the visitor: clear() renews the chat cookie and the next page is anonymous', async () => {
+    const { tab, fake } = await visit('ada@example.com');
     const cleared = await tab.evaluate(() => {
       const w = window as unknown as { HubSpotConversations: { clear(o: object): void }; __hubspotFake: FakeState };
       w.HubSpotConversations.clear({ resetWidget: true });
-      return { cleared: w.__hubspotFake.cleared, identified: w.__hubspotFake.identified };
+      return { cleared: w.__hubspotFake.cleared, visitor: w.__hubspotFake.visitorAtLoad };
     });
-    expect(cleared).toEqual({ cleared: 1, identified: null });
+    expect(cleared.cleared).toBe(1);
+    expect(cleared.visitor).not.toBe(fake.visitorAtLoad);
     await context.clearCookies();
     await tab.reload();
     await tab.waitForFunction(() => (window as unknown as { __hubspotFake?: { loads: number } }).__hubspotFake?.loads === 1);

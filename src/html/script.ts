@@ -1,7 +1,9 @@
-// The inline <script> that hands the token to HubSpot's widget, serialized so no value can leave it.
+// The inline <script> that hands the token to HubSpot's widget (or resets it), pure ASCII so no value can leave it in any page charset.
+import type { WidgetOptions } from '../options.js';
+import { identifyInPage, resetInPage } from '../browser/page.js';
 
-/** What the widget receives in `window.hsConversationsSettings`. */
-export interface WidgetSettings {
+/** What the widget receives in `window.hsConversationsSettings`: the identity, then the `widget` option's fields. */
+export interface WidgetSettings extends WidgetOptions {
   identificationEmail: string;
   identificationToken: string;
   loadImmediately: boolean;
@@ -10,32 +12,39 @@ export interface WidgetSettings {
 /** The attribute that marks our script, so a page is never injected twice. */
 export const SCRIPT_MARKER = 'data-hubspot-identify';
 
-const UNSAFE_IN_SCRIPT = /[<>&\u2028\u2029]/g;
+// Everything but printable ASCII, and the characters that could end the script or start markup. Without
+// the u flag each half of a surrogate pair matches alone, so an astral character becomes two escapes.
+const NOT_SAFE_ASCII = /[^\x20-\x7e]|[<>&]/g;
 const escapeForScript = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-/** JSON that is also safe inside an inline `<script>`: no value can close the element or open markup. */
+/**
+ * JSON that is also safe inside an inline `<script>` of any ASCII-compatible charset (Shift_JIS, GBK,
+ * ISO-8859-1...): pure printable ASCII, no value can close the element, open markup or swallow a backslash.
+ */
 export function serializeForScript(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE_IN_SCRIPT, escapeForScript);
+  return JSON.stringify(value).replace(NOT_SAFE_ASCII, escapeForScript);
 }
 
-const ATTRIBUTE_UNSAFE = /[&"<>]/g;
-const ATTRIBUTE_ENTITIES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
+const ATTRIBUTE_UNSAFE = /[&"<>]|[^\x20-\x7e]/g;
 
 function escapeAttribute(value: string): string {
-  return value.replace(ATTRIBUTE_UNSAFE, (char) => ATTRIBUTE_ENTITIES[char]!);
+  return value.replace(ATTRIBUTE_UNSAFE, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-// Merges into settings the page may have set itself; with loadImmediately false, loads the widget once
-// the SDK is ready (through hsConversationsOnReady, since the SDK object may not exist yet), unless
-// something else has loaded it already.
-const LOAD_WHEN_READY =
-  'var r=w.hsConversationsOnReady=w.hsConversationsOnReady||[];' +
-  'r.push(function(){var c=w.HubSpotConversations;if(c&&c.widget){var t=c.widget.status&&c.widget.status();if(!t||!t.loaded)c.widget.load();}});';
+// The page-side functions' own source is the script, so the inline script and the browser entry cannot
+// drift apart; on one line, as they hold no line comment and rely on no automatic semicolon.
+const sourceOf = (fn: Function) => `(${fn.toString().replace(/\s*\n\s*/g, ' ')})`;
+const IDENTIFY = sourceOf(identifyInPage);
+const RESET_BODY = `${sourceOf(resetInPage)}(window,true);`;
+
+export interface ScriptOptions {
+  /** Reset the widget (`clear({ resetWidget: true })`) before identifying: the browser's previous visitor was someone else. Default: `false`. */
+  resetFirst?: boolean;
+}
 
 /** The script element's source for these settings. */
-export function scriptBody(settings: WidgetSettings): string {
-  const merge = `(function(w){var s=w.hsConversationsSettings||{},i=${serializeForScript(settings)};for(var k in i)s[k]=i[k];w.hsConversationsSettings=s;`;
-  return merge + (settings.loadImmediately ? '' : LOAD_WHEN_READY) + '})(window);';
+export function scriptBody(settings: WidgetSettings, options: ScriptOptions = {}): string {
+  return `${IDENTIFY}(window,${serializeForScript(settings)},${options.resetFirst === true});`;
 }
 
 /** The whole `<script>` element around a body from scriptBody(), with the CSP nonce when there is one. */
@@ -45,6 +54,16 @@ export function wrapScript(body: string, nonce?: string | null): string {
 }
 
 /** The whole `<script>` element for these settings, with the CSP nonce when there is one. */
-export function scriptTag(settings: WidgetSettings, nonce?: string | null): string {
-  return wrapScript(scriptBody(settings), nonce);
+export function scriptTag(settings: WidgetSettings, nonce?: string | null, options?: ScriptOptions): string {
+  return wrapScript(scriptBody(settings, options), nonce);
+}
+
+/** The source of the logout script: `clear({ resetWidget: true })` once, whether the SDK is there yet or not. */
+export function resetScriptBody(): string {
+  return RESET_BODY;
+}
+
+/** The whole logout `<script>` element, for the first anonymous page after an identified one. */
+export function resetScriptTag(nonce?: string | null): string {
+  return wrapScript(RESET_BODY, nonce);
 }

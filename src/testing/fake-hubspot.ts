@@ -1,13 +1,20 @@
 // A fake HubSpot on loopback: the visitor identification endpoint (with configurable latency and failures) and a loader script.
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loaderScript } from './loader-script.js';
+import { emailMark, loaderScript } from './loader-script.js';
 
-/** What the token endpoint does: answer, fail with a status, cut the connection, or answer bad JSON. */
+/**
+ * What the token endpoint does: answer; fail with any status (a HubSpot-shaped error body unless one is
+ * given); answer 429 for a rate-limit policy, 401 for a bad token, 403 for a missing scope or an account
+ * without the feature; cut the connection; or answer bad JSON.
+ */
 export type FakeBehaviour =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
+  | { kind: 'rate-limit'; policy?: 'TEN_SECONDLY_ROLLING' | 'DAILY'; intervalMs?: number }
+  | { kind: 'unauthorized' }
+  | { kind: 'forbidden'; category?: 'MISSING_SCOPES' | 'FORBIDDEN' }
   | { kind: 'reset' }
   | { kind: 'bad-json' };
 
@@ -48,7 +55,11 @@ export interface FakeHubSpot {
   close(): Promise<void>;
 }
 
-const TOKEN_PATHS = /^\/(conversations\/v3\/visitor-identification|visitor-identification\/\d{4}-\d{2})\/tokens\/create$/;
+// Dated (/visitor-identification/2026-03/...), legacy (/conversations/v3/...) and the Node SDK's spelling of it (/visitor-identification/v3/...).
+const TOKEN_PATHS = /^\/(conversations\/v3\/visitor-identification|visitor-identification\/(\d{4}-\d{2}|v3))\/tokens\/create$/;
+
+// HubSpot's private-app limits at the lowest tier: 100 calls per 10 s, 250,000 a day.
+const LIMITS = { max: 100, intervalMs: 10_000, daily: 250_000 };
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -65,8 +76,19 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-function hubspotError(status: number, message: string, category: string) {
-  return { status: 'error', message, correlationId: `fake-${status}-${Date.now()}`, category };
+function hubspotError(status: number, message: string, category: string, extra: Record<string, unknown> = {}) {
+  return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
+}
+
+/** HubSpot's rate-limit headers, as it sends them on every answer. */
+function rateLimitHeaders(remaining: number, dailyRemaining: number, intervalMs = LIMITS.intervalMs): Record<string, string> {
+  return {
+    'x-hubspot-ratelimit-max': String(LIMITS.max),
+    'x-hubspot-ratelimit-remaining': String(Math.max(0, remaining)),
+    'x-hubspot-ratelimit-interval-milliseconds': String(intervalMs),
+    'x-hubspot-ratelimit-daily': String(LIMITS.daily),
+    'x-hubspot-ratelimit-daily-remaining': String(Math.max(0, dailyRemaining)),
+  };
 }
 
 /** Starts the fake on 127.0.0.1. */
@@ -87,21 +109,36 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     const current = behaviour;
     if (--remaining <= 0) { behaviour = { kind: 'ok' }; remaining = Infinity; }
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
-    if (!bearer || (options.accessToken !== undefined && bearer !== options.accessToken)) {
-      return json(res, 401, hubspotError(401, 'Authentication credentials not found.', 'INVALID_AUTHENTICATION'));
+    const limits = rateLimitHeaders(LIMITS.max - calls.length, LIMITS.daily - calls.length);
+    if (current.kind === 'unauthorized' || !bearer || (options.accessToken !== undefined && bearer !== options.accessToken)) {
+      return json(res, 401, hubspotError(401, 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION'));
     }
     if (typeof body.email !== 'string' || !body.email.includes('@')) {
-      return json(res, 400, hubspotError(400, 'email is required', 'VALIDATION_ERROR'));
+      return json(res, 400, hubspotError(400, 'Invalid input JSON on line 1: email is required', 'VALIDATION_ERROR'), limits);
     }
     switch (current.kind) {
       case 'reset': res.socket?.destroy(); return;
-      case 'bad-json': res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"token": '); return;
-      case 'status': return json(res, current.status, current.body ?? hubspotError(current.status, `Fake failure ${current.status}`, 'FAKE'), current.headers);
+      case 'bad-json': res.writeHead(200, { 'content-type': 'application/json', ...limits }); res.end('{"token": '); return;
+      case 'status': return json(res, current.status, current.body ?? hubspotError(current.status, `Fake failure ${current.status}`, 'FAKE'), { ...limits, ...current.headers });
+      case 'forbidden': {
+        const category = current.category ?? 'MISSING_SCOPES';
+        const message = category === 'MISSING_SCOPES'
+          ? 'This app hasn\'t been granted all required scopes to make this call.'
+          : 'This account does not have access to visitor identification (Professional or Enterprise only).';
+        const extra = category === 'MISSING_SCOPES' ? { errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['conversations.visitor_identification.tokens.create'] } }] } : {};
+        return json(res, 403, hubspotError(403, message, category, extra), limits);
+      }
+      case 'rate-limit': {
+        const policy = current.policy ?? 'TEN_SECONDLY_ROLLING';
+        const daily = policy === 'DAILY';
+        const headers = rateLimitHeaders(daily ? LIMITS.max : 0, daily ? 0 : LIMITS.daily, current.intervalMs);
+        const message = daily ? 'You have reached your daily limit.' : 'You have reached your secondly limit.';
+        return json(res, 429, hubspotError(429, message, 'RATE_LIMITS', { policyName: policy }), headers);
+      }
       case 'ok': {
-        const digest = createHash('sha256').update(body.email.toLowerCase()).digest('hex').slice(0, 12);
-        const token = `fake-${++minted}-${digest}`;
+        const token = `fake-${++minted}-${randomUUID().slice(0, 8)}-${emailMark(body.email)}`;
         tokens.set(token, body.email);
-        return json(res, 200, { token });
+        return json(res, 200, { token }, limits);
       }
     }
   }
@@ -114,7 +151,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     }
     if (req.method === 'GET' && path === `/${portalId}.js`) {
       res.writeHead(200, { 'content-type': 'application/javascript', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-      res.end(loaderScript(Object.fromEntries(tokens)));
+      res.end(loaderScript());
       return;
     }
     json(res, 404, hubspotError(404, 'Not found', 'OBJECT_NOT_FOUND'));
