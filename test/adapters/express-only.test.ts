@@ -175,10 +175,11 @@ describe('express only', () => {
     const length = String(Buffer.byteLength(PAGE));
 
     it('a Range request got the script into its 206 and went out corrupt: it is sent as the file has it', async () => {
-      const response = await send(supertest(staticApp()), '/index.html', { headers: { ...ADA, range: 'bytes=0-59' } });
+      const response = await send(supertest(staticApp()), '/index.html', { headers: { ...ADA, range: 'bytes=1-' } });
       expect(response.status).toBe(206);
-      expect(response.headers['content-range']).toBe(`bytes 0-59/${length}`);
-      expect(response.text).toBe(Buffer.from(PAGE).subarray(0, 60).toString());
+      expect(response.headers['content-range']).toBe(`bytes 1-${Number(length) - 1}/${length}`);
+      expect(response.headers['content-length']).toBe(String(Number(length) - 1));
+      expect(response.text).toBe(PAGE.slice(1));
     });
 
     it("HEAD announced the file's length while GET sent the injected page: neither announces one", async () => {
