@@ -80,11 +80,12 @@ function sharedPrototype(res: object): Record<string | symbol, unknown> {
   return Object.getPrototypeOf(res);
 }
 
-/** Installs the hooks on the shared prototype, once. */
+/** Installs the hooks on the shared prototype, once; a response whose prototype was seen costs one lookup. */
 function hookPrototype(res: object, hooks: Record<string, Hook>): void {
+  const direct = Object.getPrototypeOf(res) as object;
+  if (hooked.has(direct)) return;
+  hooked.add(direct);
   const proto = sharedPrototype(res);
-  if (hooked.has(proto)) return;
-  hooked.add(proto);
   for (const [name, wrap] of Object.entries(hooks)) {
     const inherited = proto[name] as Method & { [OURS]?: true };
     if (typeof inherited !== 'function' || inherited[OURS]) continue;

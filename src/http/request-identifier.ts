@@ -132,8 +132,10 @@ export function createRequestIdentifier<Req, Res>(
     respond(identity, status, headers, compressionHint) {
       if (!statusTakesScript(status) || !isHtml(headers.get('Content-Type'))) return 'untouched';
       makePrivate(headers);
-      const scriptText = nonceFreeScriptText(identity.scriptTag);
-      if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
+      if (headers.get('Content-Security-Policy') || headers.get('Content-Security-Policy-Report-Only')) {
+        const scriptText = nonceFreeScriptText(identity.scriptTag);
+        if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
+      }
       return shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint) ? 'inject' : 'private';
     },
 
