@@ -1,5 +1,4 @@
 // What every adapter shares: from a request to an identity, the token route, and which responses to rewrite.
-import { injectBody, type Body } from './body-rewrite.js';
 import { HubSpotIdentifyError } from '../errors.js';
 import { createIdentifier, type Identifier, type Identity } from '../identifier.js';
 import type { HubSpotIdentifyOptions, VisitorInput } from '../options.js';
@@ -31,11 +30,6 @@ export interface RequestIdentifier<Req, Res> {
   identify(req: Req, res: Res): MaybePromise<Identity | null>;
   /** The JSON answer of `tokenRoute` for this request. */
   tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer>;
-  /**
-   * For adapters that hold the whole body (Koa, Fastify): the body with the script injected when the
-   * headers say HTML, and whether its length is now unknown (a stream); undefined to leave it as is.
-   */
-  rewriteBody(identity: Identity, body: Body, contentType: unknown, contentEncoding: unknown, compressionHint: string): { body: Body; streamed: boolean } | undefined;
   /** Whether a response with these headers is rewritten; says once why an encoded HTML body is not. */
   shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean;
   /**
@@ -137,12 +131,6 @@ export function createRequestIdentifier<Req, Res>(
         if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
       }
       return shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint) ? 'inject' : 'private';
-    },
-
-    rewriteBody(identity, body, contentType, contentEncoding, compressionHint) {
-      if (body === undefined || body === null || !shouldRewrite(contentType, contentEncoding, compressionHint)) return undefined;
-      const rewritten = injectBody(core, body, identity);
-      return rewritten.body === body ? undefined : rewritten;
     },
   };
 }
