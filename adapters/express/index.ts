@@ -3,9 +3,10 @@ import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
-import { carryIdentity, stateOf, type Hook } from './response-hooks.js';
+import { carryIdentity, stateOf, withPrototypeHooks, type Hook, type Responder } from './response-hooks.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { dropConditionals } from '../../src/http/cache-headers.js';
+import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
 
@@ -13,8 +14,8 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Locals {
-      /** The identified visitor, for templates: `hsIdentity.scriptTag`. Absent when not identified. */
-      hsIdentity?: Identity;
+      /** The identified visitor, for templates: `hsIdentity.scriptTag`; null when not identified. */
+      hsIdentity: Identity | null;
     }
   }
 }
@@ -34,28 +35,30 @@ const express: FrameworkBinding<Request, Response> = {
 const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown) {
   const state = stateOf(this);
   const res = this as Response;
-  if (state && !state.handled && (typeof body === 'string' || Buffer.isBuffer(body))) {
+  if (state && !state.decided && (typeof body === 'string' || Buffer.isBuffer(body))) {
     if (typeof body === 'string' && !res.get('Content-Type')) res.type('html');
-    if (state.shouldRewrite(res)) {
-      state.handled = true;
-      body = typeof body === 'string' ? state.core.inject(body, state.identity) : state.core.injectBytes(body, state.identity);
+    if (state.settle(res.statusCode, true) === 'inject') {
+      const { core } = state.responder.hs;
+      body = typeof body === 'string' ? core.inject(body, state.identity) : core.injectBytes(body, state.identity);
     }
   }
   return send.call(this, body);
 };
 
+const hooks = withPrototypeHooks({ send: sendHook });
+
 /** Express middleware: identifies the visitor, exposes `res.locals.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
+  assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, express);
-  const { core } = hs;
-  const { tokenRoute } = core.options;
-  const shouldRewrite = (res: { getHeader(name: string): unknown }) =>
-    hs.shouldRewrite(res.getHeader('Content-Type'), res.getHeader('Content-Encoding'), COMPRESSION_HINT);
+  const { tokenRoute } = hs.core.options;
+  const responder: Responder = { hs, compressionHint: COMPRESSION_HINT, hooks };
 
-  const proceed = (res: Response, next: NextFunction, identity: Identity | null) => {
+  const proceed = (req: Request, res: Response, next: NextFunction, identity: Identity | null) => {
+    res.locals.hsIdentity = identity;
     if (identity) {
-      res.locals.hsIdentity = identity;
-      carryIdentity(res, { core, identity, shouldRewrite }, { send: sendHook });
+      dropConditionals(req.headers);
+      carryIdentity(res, identity, responder);
     }
     next();
   };
@@ -68,8 +71,8 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
       return;
     }
     const identity = hs.identify(req, res);
-    if (isPromise(identity)) identity.then((value) => proceed(res, next, value), next);
-    else proceed(res, next, identity);
+    if (isPromise(identity)) identity.then((value) => proceed(req, res, next, value), next);
+    else proceed(req, res, next, identity);
   };
 }
 

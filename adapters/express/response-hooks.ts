@@ -1,32 +1,66 @@
-// Express response hooks: injection into a ServerResponse written through writeHead/write/end and res.send.
+// Express response hooks: the rules for an identified response, applied to a ServerResponse written through writeHead/write/end and res.send.
 //
-// The hooks are installed once on the response prototype the app uses (Express gives each app its
-// own, and mounted apps inherit from their parent's), not on every response: on an Express response,
-// whose prototype Express has swapped, each method assigned per request cost 3-5 µs, more than the
-// rest of a cache hit. Responses carry their state in a WeakMap; one without state passes straight
-// through. Where something replaced a response's write/end before us (compression), ours go on the
-// response itself, so that the page is injected before it is compressed.
+// The hooks are installed once on the prototype that holds Express's res.send, which every app's
+// response prototype inherits, not on every response: on an Express response, whose prototype
+// Express has swapped, each method assigned per request cost 3-5 µs, more than the rest of a cache
+// hit. Not on one app's prototype either: Express swaps a response's prototype for a mounted
+// sub-app's and back to the parent's, so a page the parent sends would bypass them. Responses carry
+// their state in a WeakMap; one without state passes straight through. Where something replaced a
+// response's writeHead/write/end before us (compression, on-headers), ours also go on the response
+// itself: the page is injected before it is compressed, and made private even on the first request,
+// whose wrappers captured the methods before the prototype was hooked.
 import type { ServerResponse } from 'node:http';
-import type { Identifier, Identity } from '../../src/identifier.js';
+import type { Identity } from '../../src/identifier.js';
 import type { StreamingInjector } from '../../src/html/inject-stream.js';
-import { privateCacheControl } from '../../src/http/cache-headers.js';
+import type { RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
+import { makePrivate, type HeaderAccess } from '../../src/http/response-policy.js';
 
 type Callback = (error?: Error | null) => void;
 type Method = (this: ServerResponse, ...args: unknown[]) => any;
 export type Hook = (inherited: Method) => Method;
 
-/** What an identified response carries until it is sent. */
-export interface ResponseState {
-  core: Identifier<any, any>;
-  identity: Identity;
-  /** Whether the body, as its headers now stand, is to be rewritten. Asked once, before the first byte. */
-  shouldRewrite(res: ServerResponse): boolean;
-  /** Set once a whole body was rewritten elsewhere (Express's res.send), so the raw path leaves it alone. */
-  handled: boolean;
-  decided: boolean;
-  /** Whether the write/end hooks sit on the response itself (see bodyHooks). */
-  own: boolean;
+/** What the hooks need from the adapter, made once per middleware. */
+export interface Responder {
+  hs: RequestIdentifier<any, any>;
+  compressionHint: string;
+  /** The prototype hooks with the adapter's own (Express's res.send), from withPrototypeHooks. */
+  hooks: Record<string, Hook>;
+}
+
+/** What an identified response carries until it is sent; also its headers, as the shared rules read them. */
+export class ResponseState implements HeaderAccess {
+  /** Set once the rules were applied (before the first byte, or by res.send for a whole body). */
+  decided = false;
+  verdict: Verdict = 'untouched';
   injector?: StreamingInjector;
+
+  constructor(readonly res: ServerResponse, readonly responder: Responder, readonly identity: Identity, readonly own: boolean) {}
+
+  get(name: string): unknown {
+    return this.res.getHeader(name);
+  }
+
+  set(name: string, value: string | string[]): void {
+    this.res.setHeader(name, value);
+  }
+
+  remove(name: string): void {
+    this.res.removeHeader(name);
+  }
+
+  /** Applies the rules once, with the headers as they now stand. A whole body (res.send) is injected by the caller. */
+  settle(status: number, whole: boolean): Verdict {
+    if (this.decided) return this.verdict;
+    this.decided = true;
+    if (this.res.headersSent) return this.verdict;
+    const { hs, compressionHint } = this.responder;
+    this.verdict = hs.respond(this.identity, status, this, compressionHint);
+    if (this.verdict !== 'inject' || whole) return this.verdict;
+    // Written in pieces, the injected length is known only at the end; HEAD announces what GET sends.
+    this.res.removeHeader('Content-Length');
+    if (this.res.req?.method !== 'HEAD') this.injector = hs.core.createInjector(this.identity);
+    return this.verdict;
+  }
 }
 
 const states = new WeakMap<object, ResponseState>();
@@ -38,14 +72,23 @@ export function stateOf(res: object): ResponseState | undefined {
   return states.get(res);
 }
 
-/** Installs the hooks on the prototype of `res`, once; a prototype that inherits them already is left alone. */
+/** The prototype every app's responses inherit: the one holding Express's `send`, else the response's own. */
+function sharedPrototype(res: object): Record<string | symbol, unknown> {
+  for (let proto = Object.getPrototypeOf(res); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (Object.hasOwn(proto, 'send')) return proto;
+  }
+  return Object.getPrototypeOf(res);
+}
+
+/** Installs the hooks on the shared prototype, once; a response whose prototype was seen costs one lookup. */
 function hookPrototype(res: object, hooks: Record<string, Hook>): void {
-  const proto = Object.getPrototypeOf(res) as Record<string | symbol, unknown>;
-  if (hooked.has(proto)) return;
-  hooked.add(proto);
+  const direct = Object.getPrototypeOf(res) as object;
+  if (hooked.has(direct)) return;
+  hooked.add(direct);
+  const proto = sharedPrototype(res);
   for (const [name, wrap] of Object.entries(hooks)) {
     const inherited = proto[name] as Method & { [OURS]?: true };
-    if (inherited[OURS]) continue;
+    if (typeof inherited !== 'function' || inherited[OURS]) continue;
     const hook = wrap(inherited) as Method & { [OURS]?: true };
     hook[OURS] = true;
     proto[name] = hook;
@@ -64,29 +107,33 @@ function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callba
   return { chunk: args[0], encoding: args[1], callback };
 }
 
-function decide(res: ServerResponse, state: ResponseState): void {
-  if (state.decided) return;
-  state.decided = true;
-  if (state.handled || res.headersSent || !state.shouldRewrite(res)) return;
-  // No body goes out for these: leave their headers (Content-Length included) as the app set them.
-  if (res.req?.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) return;
-  state.injector = state.core.createInjector(state.identity);
-  res.removeHeader('Content-Length');
+/**
+ * Sets headers given to writeHead on the response, as Node would: an object replaces same-named
+ * headers; a list (flat `[name, value, …]` or `[[name, value], …]`) replaces them but keeps its own
+ * repeats (several Set-Cookie).
+ */
+function setHeaders(res: ServerResponse, headers: object): void {
+  if (!Array.isArray(headers)) {
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value as string);
+    return;
+  }
+  const flat: unknown[] = Array.isArray(headers[0]) ? headers.flat() : headers;
+  for (let i = 0; i < flat.length; i += 2) res.removeHeader(String(flat[i]));
+  for (let i = 0; i < flat.length; i += 2) res.appendHeader(String(flat[i]), flat[i + 1] as string | string[]);
 }
 
-// Headers given to writeHead are set first, so the decision sees the final Content-Type and encoding.
+// Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
 const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
   const state = states.get(this);
   if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
   const headers = rest.length > 0 && typeof rest[rest.length - 1] === 'object' ? rest.pop() : undefined;
-  if (Array.isArray(headers)) {
-    const pairs = Array.isArray(headers[0]) ? headers : headers.flatMap((_, i) => (i % 2 ? [] : [[headers[i], headers[i + 1]]]));
-    for (const [name, value] of pairs as [string, string][]) this.setHeader(name, value);
-  } else if (headers) {
-    for (const [name, value] of Object.entries(headers as Record<string, string>)) this.setHeader(name, value);
+  if (headers) setHeaders(this, headers);
+  // Already settled (res.send): the framework may have added a validator since (Express's ETag).
+  if (state.decided) {
+    if (state.verdict !== 'untouched') makePrivate(state);
+  } else {
+    state.settle(Number(statusCode), false);
   }
-  this.setHeader('Cache-Control', privateCacheControl(this.getHeader('Cache-Control')));
-  decide(this, state);
   return writeHead.call(this, statusCode, ...rest);
 };
 
@@ -97,7 +144,7 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
     write: (write) => function (this: ServerResponse, ...args: unknown[]) {
       const state = states.get(this);
       if (!mine(state)) return write.apply(this, args);
-      decide(this, state);
+      state.settle(this.statusCode, false);
       const injector = state.injector;
       if (!injector) return write.apply(this, args);
       const { chunk, encoding, callback } = parseArgs(args);
@@ -113,14 +160,14 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
     end: (end) => function (this: ServerResponse, ...args: unknown[]) {
       const state = states.get(this);
       if (!mine(state)) return end.apply(this, args);
-      decide(this, state);
+      state.settle(this.statusCode, false);
       const injector = state.injector;
       if (!injector) return end.apply(this, args);
       const { chunk, encoding, callback } = parseArgs(args);
       state.injector = undefined;
       const pieces = chunk === undefined || chunk === null ? [] : injector.push(toBuffer(chunk, encoding));
       pieces.push(...injector.end());
-      state.core.noteOutcome(injector.outcome);
+      state.responder.hs.core.noteOutcome(injector.outcome);
       // The injector is cleared, so our write hook passes these already-injected pieces straight on.
       for (const piece of pieces.slice(0, -1)) this.write(piece);
       const last = pieces[pieces.length - 1];
@@ -132,16 +179,24 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
 const prototypeHooks: Record<string, Hook> = { writeHead: writeHeadHook, ...bodyHooks(false) };
 const ownHooks = bodyHooks(true);
 
+/** The hooks to install on the shared prototype: ours and the adapter's own (Express's res.send). */
+export function withPrototypeHooks(extra: Record<string, Hook>): Record<string, Hook> {
+  return { ...prototypeHooks, ...extra };
+}
+
 /**
- * Makes `res` carry the identity: Cache-Control private when headers go out, and the script injected
- * into HTML written through write/end. `extraHooks` are the adapter's own (Express's res.send).
+ * Makes `res` carry the identity: the shared rules applied before its headers go out, and the
+ * script injected into HTML written through write/end. A response that carries one already (both a
+ * parent and a mounted app use the middleware) keeps its first.
  */
-export function carryIdentity(res: ServerResponse, state: Pick<ResponseState, 'core' | 'identity' | 'shouldRewrite'>, extraHooks: Record<string, Hook> = {}): void {
+export function carryIdentity(res: ServerResponse, identity: Identity, responder: Responder): void {
+  if (states.has(res)) return;
   const own = Object.hasOwn(res, 'write') || Object.hasOwn(res, 'end');
-  states.set(res, { core: state.core, identity: state.identity, shouldRewrite: state.shouldRewrite, handled: false, decided: false, own });
-  hookPrototype(res, { ...prototypeHooks, ...extraHooks });
+  states.set(res, new ResponseState(res, responder, identity, own));
+  hookPrototype(res, responder.hooks);
+  const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>;
+  if (Object.hasOwn(res, 'writeHead')) target.writeHead = writeHeadHook(target.writeHead);
   if (own) {
-    const target = res as unknown as Record<'write' | 'end', Method>;
     target.write = ownHooks.write(target.write);
     target.end = ownHooks.end(target.end);
   }

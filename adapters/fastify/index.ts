@@ -4,8 +4,11 @@ import fp from 'fastify-plugin';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { privateCacheControl } from '../../src/http/cache-headers.js';
+import { injectBody } from '../../src/http/body-rewrite.js';
+import { dropConditionals } from '../../src/http/cache-headers.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import type { HeaderAccess } from '../../src/http/response-policy.js';
+import { HubSpotIdentifyError } from '../../src/errors.js';
 
 export * from '../../src/index.js';
 
@@ -18,7 +21,8 @@ declare module 'fastify' {
 
 /** What the plugin adds to `reply.locals`; extend your @fastify/view `Locals` interface with it. */
 export interface HubSpotIdentifyLocals {
-  hsIdentity?: Identity;
+  /** The identified visitor; null when not identified. */
+  hsIdentity: Identity | null;
 }
 
 export type FastifyHubSpotIdentifyOptions = HubSpotIdentifyOptions<FastifyRequest, FastifyReply>;
@@ -34,12 +38,38 @@ const fastifyBinding: FrameworkBinding<FastifyRequest, FastifyReply> = {
   nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
 };
 
+/** A reply's headers, as the shared rules read them. */
+class ReplyHeaders implements HeaderAccess {
+  constructor(private readonly reply: FastifyReply) {}
+
+  get(name: string): unknown {
+    return this.reply.getHeader(name);
+  }
+
+  set(name: string, value: string | string[]): void {
+    this.reply.header(name, value);
+  }
+
+  remove(name: string): void {
+    this.reply.removeHeader(name);
+  }
+}
+
+const misused = (fix: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', fix);
+
 const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify, options) => {
+  if (typeof (fastify as Partial<typeof fastify> | undefined)?.addHook !== 'function') {
+    throw misused('hubspotIdentify is a Fastify plugin, not a factory: register it as app.register(hubspotIdentify, options).');
+  }
+  // A second registration would identify every request twice (two HubSpot calls on a miss).
+  if (fastify.hasRequestDecorator('hsIdentity')) {
+    throw misused('hubspot-identify is registered twice in this app: register it once, at the root, and it covers every route.');
+  }
   const hs = createRequestIdentifier(options, fastifyBinding);
   const { tokenRoute } = hs.core.options;
-
-  if (!fastify.hasRequestDecorator('hsIdentity')) fastify.decorateRequest('hsIdentity', null);
-  if (!fastify.hasReplyDecorator('locals')) fastify.decorateReply('locals', null);
+  fastify.decorateRequest('hsIdentity', null);
+  // reply.locals is @fastify/view's (it decorates it and gives each request its own object): not
+  // decorated here, so that registering this plugin first does not turn its set-up off.
 
   if (tokenRoute !== false) {
     fastify.get(tokenRoute, async (request, reply) => {
@@ -49,10 +79,11 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   }
 
   const carry = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
-    if (!identity) return;
     request.hsIdentity = identity;
     const withLocals = reply as WithLocals;
-    withLocals.locals = withLocals.locals ? { ...withLocals.locals, hsIdentity: identity } : { hsIdentity: identity };
+    if (withLocals.locals) withLocals.locals['hsIdentity'] = identity;
+    else withLocals.locals = { hsIdentity: identity };
+    if (identity) dropConditionals(request.raw.headers);
   };
 
   // Callback-style hooks: on a cache hit nothing here waits, so the reply goes out in the same tick.
@@ -71,10 +102,9 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const identity = request.hsIdentity;
-    if (!identity) return done(null, payload);
-    reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')));
-    const rewritten = hs.rewriteBody(identity, payload, reply.getHeader('content-type'), reply.getHeader('content-encoding'), COMPRESSION_HINT);
-    if (!rewritten) return done(null, payload);
+    if (!identity || hs.respond(identity, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT) !== 'inject') return done(null, payload);
+    const rewritten = injectBody(hs.core, payload, identity);
+    if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
     done(null, rewritten.body);

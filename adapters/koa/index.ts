@@ -3,15 +3,17 @@ import type { Context, Middleware } from 'koa';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { privateCacheControl } from '../../src/http/cache-headers.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { injectBody } from '../../src/http/body-rewrite.js';
+import { dropConditionals } from '../../src/http/cache-headers.js';
+import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import type { HeaderAccess } from '../../src/http/response-policy.js';
 
 export * from '../../src/index.js';
 
 declare module 'koa' {
   interface DefaultState {
-    /** The identified visitor, for templates (koa-views): `hsIdentity.scriptTag`. Absent when not identified. */
-    hsIdentity?: Identity;
+    /** The identified visitor, for templates (koa-views): `hsIdentity.scriptTag`; null when not identified. */
+    hsIdentity: Identity | null;
   }
 }
 
@@ -28,6 +30,7 @@ const koa: FrameworkBinding<Context, Context> = {
 
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: KoaOptions): Middleware {
+  assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, koa);
   const { tokenRoute } = hs.core.options;
 
@@ -41,14 +44,14 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     }
     const found = hs.identify(ctx, ctx);
     const identity = isPromise(found) ? await found : found;
-    if (!identity) return next();
     ctx.state.hsIdentity = identity;
+    if (!identity) return next();
+    dropConditionals(ctx.req.headers);
     await next();
-    if (ctx.headerSent) return;
-    ctx.set('Cache-Control', privateCacheControl(ctx.response.get('Cache-Control')));
+    if (ctx.headerSent || hs.respond(identity, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT) !== 'inject') return;
     // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
-    const rewritten = hs.rewriteBody(identity, ctx.body, ctx.response.get('Content-Type'), ctx.response.get('Content-Encoding'), COMPRESSION_HINT);
-    if (rewritten) ctx.body = rewritten.body;
+    const rewritten = injectBody(hs.core, ctx.body, identity);
+    if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
   };
 }
 

@@ -1,4 +1,4 @@
-// The caching headers of a response that carries a visitor's identity.
+// The caching headers of a response that carries a visitor's identity, and the request validators that could match another's.
 
 /** Cache-Control for a response that carries an identity: `private`, or the app's stricter `no-store`. */
 export function privateCacheControl(existing: unknown): string {
@@ -8,4 +8,13 @@ export function privateCacheControl(existing: unknown): string {
   const kept = current.split(',').map((directive) => directive.trim())
     .filter((directive) => directive !== '' && !/^(public|private|s-maxage\b.*)$/i.test(directive));
   return ['private', ...kept].join(', ');
+}
+
+// Request headers that let a framework answer 304 from a validator: on an identified page load, the
+// validator may be of a page cached for someone else (or anonymous), so the page is sent in full.
+const CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
+
+/** Drops the conditional headers of an identified page load (Node's lower-cased request headers). */
+export function dropConditionals(headers: Record<string, unknown>): void {
+  for (const name of CONDITIONALS) if (headers[name] !== undefined) delete headers[name];
 }

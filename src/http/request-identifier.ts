@@ -1,10 +1,10 @@
 // What every adapter shares: from a request to an identity, the token route, and which responses to rewrite.
-import { injectBody, type Body } from './body-rewrite.js';
 import { HubSpotIdentifyError } from '../errors.js';
 import { createIdentifier, type Identifier, type Identity } from '../identifier.js';
 import type { HubSpotIdentifyOptions, VisitorInput } from '../options.js';
 import { acceptsHtml, isEncoded, isHtml } from './page-load.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from './response-policy.js';
 
 /** How an adapter reads its framework's request. */
 export interface FrameworkBinding<Req, Res> {
@@ -21,19 +21,34 @@ export interface TokenRouteAnswer {
   body: { email: string; token: string; expiresAt: number } | { error: string };
 }
 
+/** What an identified request's response becomes: left as the app made it, made private, or made private and injected. */
+export type Verdict = 'untouched' | 'private' | 'inject';
+
 export interface RequestIdentifier<Req, Res> {
   readonly core: Identifier<Req, Res>;
   /** The request's identity, or null; synchronous on a cache hit. Never throws or rejects: a failing user function renders the page anonymous. */
   identify(req: Req, res: Res): MaybePromise<Identity | null>;
   /** The JSON answer of `tokenRoute` for this request. */
   tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer>;
-  /**
-   * For adapters that hold the whole body (Koa, Fastify): the body with the script injected when the
-   * headers say HTML, and whether its length is now unknown (a stream); undefined to leave it as is.
-   */
-  rewriteBody(identity: Identity, body: Body, contentType: unknown, contentEncoding: unknown, compressionHint: string): { body: Body; streamed: boolean } | undefined;
   /** Whether a response with these headers is rewritten; says once why an encoded HTML body is not. */
   shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean;
+  /**
+   * Applies the rules to an identified request's response, its headers as they are about to go out:
+   * HTML of 200 and error pages carries the identity (injected, or printed by a template), so it goes
+   * private and, without a nonce, a hash-only CSP gets the script's hash. Any other response is left
+   * untouched. Says whether its body is to be injected.
+   */
+  respond(identity: Identity, status: number, headers: HeaderAccess, compressionHint: string): Verdict;
+}
+
+/**
+ * Throws the fix when a middleware factory is handed to the framework uncalled: the framework then
+ * calls it with its request (2 or 3 arguments) where the options belong.
+ */
+export function assertCalledAsFactory(argumentCount: number, usage: string): void {
+  if (argumentCount > 1) {
+    throw new HubSpotIdentifyError('HSI_INVALID_OPTION', `hubspotIdentify is a factory: register ${usage}, not hubspotIdentify itself.`);
+  }
 }
 
 export function createRequestIdentifier<Req, Res>(
@@ -57,7 +72,7 @@ export function createRequestIdentifier<Req, Res>(
   }
 
   const failed = (what: string, error: unknown) => {
-    core.report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+    core.report(new HubSpotIdentifyError('HSI_FUNCTION_FAILED', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
   };
 
   function withVisitor(req: Req, res: Res, input: VisitorInput): MaybePromise<Identity | null> {
@@ -108,10 +123,14 @@ export function createRequestIdentifier<Req, Res>(
 
     shouldRewrite,
 
-    rewriteBody(identity, body, contentType, contentEncoding, compressionHint) {
-      if (body === undefined || body === null || !shouldRewrite(contentType, contentEncoding, compressionHint)) return undefined;
-      const rewritten = injectBody(core, body, identity);
-      return rewritten.body === body ? undefined : rewritten;
+    respond(identity, status, headers, compressionHint) {
+      if (!statusTakesScript(status) || !isHtml(headers.get('Content-Type'))) return 'untouched';
+      makePrivate(headers);
+      if (headers.get('Content-Security-Policy') || headers.get('Content-Security-Policy-Report-Only')) {
+        const scriptText = nonceFreeScriptText(identity.scriptTag);
+        if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
+      }
+      return shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint) ? 'inject' : 'private';
     },
   };
 }

@@ -37,6 +37,16 @@ export function scriptHashSource(scriptText: string): string {
   return `'sha256-${createHash('sha256').update(scriptText, 'utf8').digest('base64')}'`;
 }
 
+/**
+ * The text of an injected script element, which a CSP hash covers; undefined when the element has
+ * a nonce, which already lets it run.
+ */
+export function nonceFreeScriptText(scriptTag: string): string | undefined {
+  const open = scriptTag.indexOf('>');
+  if (/\snonce=/i.test(scriptTag.slice(0, open))) return undefined;
+  return scriptTag.slice(open + 1, scriptTag.lastIndexOf('</'));
+}
+
 const HASH_SOURCE = /^'sha(256|384|512)-/i;
 
 /** One policy with the hash added where inline scripts are allowed only by hash; unchanged otherwise. */

@@ -4,7 +4,8 @@ import type { HubSpotIdentifyError, HubSpotIdentifyOptions } from '../../src/ind
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { memoryLogger } from '../helpers/clock.js';
 import { FRAGMENT, LOADER, NONCE_HEADER, PAGE, PLAIN, USER_HEADER } from '../helpers/pages.js';
-import type { AppUnderTest, Harness, RequestOptions, TestResponse } from './harness.js';
+import { createHash } from 'node:crypto';
+import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type AppUnderTest, type Harness, type RequestOptions, type TestResponse } from './harness.js';
 
 const ADA = JSON.stringify({ email: 'ada@example.com', firstName: 'Ada', last_name: 'Lovelace' });
 const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -238,11 +239,124 @@ export function runSharedCases(harness: Harness): void {
       expect(response.text).not.toContain('hsConversationsOnReady');
     });
 
-    it('leaves an already-encoded body alone and says why', async () => {
+    it('leaves an already-encoded body alone and says why, but makes it private (a template may have printed the script)', async () => {
       const target = await start();
       const response = await target.request('/encoded', { headers: { accept: HTML_ACCEPT, [USER_HEADER]: ADA, 'accept-encoding': 'identity' } });
       expect(response.headers['content-encoding']).toBe('gzip');
+      expect(response.headers['cache-control']).toBe('private');
       expect(logger.lines.some((line) => line.includes('HSI_ENCODED_BODY'))).toBe(true);
+    });
+
+    it.each(['/partial', '/redirect', '/no-content'])('a 206 range answer got the script and went out corrupt: %s is left as the app made it', async (path) => {
+      const target = await start();
+      const anonymous = await get(target, path, null);
+      const identified = await get(target, path);
+      expect(identified.status).toBe(anonymous.status);
+      expect(identified.text).toBe(anonymous.text);
+      expect(identified.headers['content-length']).toBe(anonymous.headers['content-length']);
+      expect(identified.headers['content-range']).toBe(anonymous.headers['content-range']);
+      expect(identified.headers['cache-control']).toBeUndefined();
+    });
+
+    it('a 206 keeps its Content-Range and length for an identified visitor', async () => {
+      const target = await start();
+      const response = await get(target, '/partial');
+      expect(response.status).toBe(206);
+      expect(response.headers['content-range']).toBe(PARTIAL_RANGE);
+      expect(response.text).toBe(PAGE.slice(0, 60));
+    });
+
+    it('an error page carries the script too, private', async () => {
+      const target = await start();
+      const response = await get(target, '/error');
+      expect(response.status).toBe(500);
+      expect(settingsIn(response.text)).toMatchObject({ identificationEmail: 'ada@example.com' });
+      expect(response.headers['cache-control']).toBe('private');
+    });
+
+    it("another visitor's If-None-Match or If-Modified-Since got a 304 for a page cached with someone else's token: identified pages go out whole, without validators or CDN caching", async () => {
+      const target = await start();
+      const anonymous = await get(target, '/validated', null);
+      expect(anonymous.headers['etag']).toBe(VALIDATED_HEADERS.ETag);
+      expect((await get(target, '/validated', null, { headers: { 'if-none-match': VALIDATED_HEADERS.ETag } })).status).toBe(304);
+      for (const conditional of [{ 'if-none-match': VALIDATED_HEADERS.ETag }, { 'if-modified-since': VALIDATED_HEADERS['Last-Modified'] }] as Record<string, string>[]) {
+        const response = await get(target, '/validated', ADA, { headers: conditional });
+        expectIdentified(response);
+        expect(response.headers['etag']).toBeUndefined();
+        expect(response.headers['last-modified']).toBeUndefined();
+        expect(response.headers['cdn-cache-control']).toBeUndefined();
+        expect(response.headers['surrogate-control']).toBeUndefined();
+        expect(response.headers['cache-control']).toBe('private, max-age=600');
+      }
+    });
+
+    it("a logged-in visitor's public assets became private: responses without the identity keep their caching headers", async () => {
+      const target = await start();
+      const asset = await get(target, '/asset');
+      expect(asset.text).toBe(ASSET);
+      expect(asset.headers['cache-control']).toBe(ASSET_HEADERS['Cache-Control']);
+      expect(asset.headers['etag']).toBe(ASSET_HEADERS.ETag);
+      expect((await get(target, '/json')).headers['cache-control']).toBeUndefined();
+    });
+
+    it('only the last Set-Cookie arrived: every header of a list survives', async () => {
+      const target = await start();
+      const response = await get(target, '/cookies');
+      expectIdentified(response);
+      const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]);
+      expect(cookies).toEqual(['a=1', 'b=2']);
+    });
+
+    it("a hash-only CSP blocked the script: without a nonce, the script's own hash joins the policy and its report-only twin", async () => {
+      const target = await start();
+      const response = await get(target, '/csp');
+      expectIdentified(response);
+      const text = /<script data-hubspot-identify>([\s\S]*?)<\/script>/.exec(response.text)![1]!;
+      const source = `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+      for (const name of ['content-security-policy', 'content-security-policy-report-only']) {
+        expect(response.headers[name]).toBe(STRICT_CSP.replace(/script-src [^;]*/, (directive) => `${directive} ${source}`));
+      }
+      const withNonce = await get(target, '/csp', ADA, { headers: { [NONCE_HEADER]: 'abc123' } });
+      expect(withNonce.text).toContain('<script data-hubspot-identify nonce="abc123">');
+      expect(withNonce.headers['content-security-policy']).toBe(STRICT_CSP);
+      expect((await get(target, '/csp', null)).headers['content-security-policy']).toBe(STRICT_CSP);
+    });
+
+    it('HEAD announced a length GET did not send: HEAD and GET agree on Content-Length', async () => {
+      const target = await start();
+      for (const path of ['/page', '/buffer', '/stream']) {
+        const full = await get(target, path);
+        const head = await get(target, path, ADA, { method: 'HEAD' });
+        expect(head.headers['content-length'], path).toBe(full.headers['content-length']);
+        expect(head.headers['cache-control'], path).toBe('private');
+      }
+    });
+
+    it.each(['nonce', 'shouldIdentify', 'visitor'] as const)('a throwing %s function was reported as an invalid visitor: HSI_FUNCTION_FAILED names it', async (name) => {
+      const target = await start({ [name]: () => { throw new Error('boom'); } });
+      const response = await get(target, '/page');
+      expect(response.status).toBe(200);
+      expect(response.text).toBe(PAGE);
+      expect(errors.map((e) => e.code)).toEqual(['HSI_FUNCTION_FAILED']);
+      expect(errors[0]!.message).toContain(`The ${name} function threw`);
+    });
+
+    it('hsIdentity was undefined for anonymous visitors, so templates threw: it is null on every request the middleware saw', async () => {
+      const target = await start();
+      for (const [user, accept] of [[null, HTML_ACCEPT], [ADA, '*/*'], [ADA, 'application/json']] as const) {
+        const body = JSON.parse((await get(target, '/locals', user, { headers: { accept } })).text);
+        expect(body, `${user} ${accept}`).toEqual({ hsIdentity: null });
+      }
+    });
+
+    it('Accept: */* alone (fetch, XHR, images) was identified: no HubSpot call, no identity, headers untouched', async () => {
+      const target = await start();
+      const response = await get(target, '/public', ADA, { headers: { accept: '*/*' } });
+      expect(response.text).toBe(PAGE);
+      expect(response.headers['cache-control']).toBe('public, max-age=600');
+      const validated = await get(target, '/validated', ADA, { headers: { accept: '*/*' } });
+      expect(validated.headers['etag']).toBe(VALIDATED_HEADERS.ETag);
+      expect(hubspot.calls).toHaveLength(0);
     });
 
     describe('tokenRoute', () => {

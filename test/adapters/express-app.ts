@@ -4,7 +4,7 @@ import express from 'express';
 import supertest from 'supertest';
 import { hubspotIdentify } from '../../adapters/express/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
-import type { Harness, TestResponse } from './harness.js';
+import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
 
 export function expressApp(options: Parameters<typeof hubspotIdentify>[0], extend?: (app: express.Express) => void): express.Express {
   const app = express();
@@ -24,10 +24,19 @@ export function expressApp(options: Parameters<typeof hubspotIdentify>[0], exten
   app.get('/plain', (_req, res) => { res.type('text/plain').send(PLAIN); });
   app.get('/fragment', (_req, res) => { res.send(FRAGMENT); });
   app.get('/printed', (_req, res) => { res.send(printedPage(res.locals.hsIdentity?.scriptTag)); });
-  app.get('/locals', (_req, res) => { res.json({ hsIdentity: res.locals.hsIdentity ?? null }); });
+  app.get('/locals', (_req, res) => { res.json({ hsIdentity: res.locals.hsIdentity }); });
   app.get('/public', (_req, res) => { res.set('Cache-Control', 'public, max-age=600').send(PAGE); });
   app.get('/no-store', (_req, res) => { res.set('Cache-Control', 'no-store').send(PAGE); });
   app.get('/encoded', (_req, res) => { res.type('html').set('Content-Encoding', 'gzip').send(GZIPPED_PAGE); });
+  app.get('/partial', (_req, res) => { res.status(206).set('Content-Range', PARTIAL_RANGE).type('html').send(PAGE.slice(0, 60)); });
+  app.get('/redirect', (_req, res) => { res.status(302).location('/page').type('html').send(PAGE); });
+  app.get('/no-content', (_req, res) => { res.status(204).type('html').end(); });
+  app.get('/error', (_req, res) => { res.status(500).send(PAGE); });
+  // Express's own conditional GET: res.send answers 304 when req.fresh.
+  app.get('/validated', (_req, res) => { res.set(VALIDATED_HEADERS).send(PAGE); });
+  app.get('/asset', (_req, res) => { res.set(ASSET_HEADERS).send(ASSET); });
+  app.get('/cookies', (_req, res) => { res.cookie('a', '1').cookie('b', '2').send(PAGE); });
+  app.get('/csp', (_req, res) => { res.set({ 'Content-Security-Policy': STRICT_CSP, 'Content-Security-Policy-Report-Only': STRICT_CSP }).send(PAGE); });
   return app;
 }
 

@@ -1,6 +1,9 @@
 // What only Express has: res.render, raw res.write, compression order, helmet, a real socket.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import compression from 'compression';
 import express from 'express';
@@ -8,7 +11,8 @@ import helmet from 'helmet';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../helpers/clock.js';
-import { PAGE, PAGE_CHUNKS, USER_HEADER } from '../helpers/pages.js';
+import { PAGE, PAGE_CHUNKS, printedPage, USER_HEADER } from '../helpers/pages.js';
+import { isHubSpotIdentifyError } from '../../src/index.js';
 import { hubspotIdentify } from '../../adapters/express/index.js';
 import { expressApp, send } from './express-app.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
@@ -60,7 +64,7 @@ describe('express only', () => {
     expect(countScripts(response.text)).toBe(1);
   });
 
-  it('a raw HEAD response keeps its Content-Length and is not reported as a page without <head>', async () => {
+  it('a raw HEAD response announced the uninjected length: it drops Content-Length as its GET does, and is not reported as a page without <head>', async () => {
     const logger = memoryLogger();
     const target = build((a) => a.head('/raw-head', (_req, res) => {
       res.setHeader('Content-Type', 'text/html');
@@ -68,7 +72,7 @@ describe('express only', () => {
       res.end();
     }), undefined, logger);
     const response = await send(supertest(target), '/raw-head', { method: 'HEAD', headers: ADA });
-    expect(response.headers['content-length']).toBe('1234');
+    expect(response.headers['content-length']).toBeUndefined();
     expect(response.headers['cache-control']).toBe('private');
     expect(logger.lines.join('\n')).not.toContain('HSI_NO_INSERTION_POINT');
   });
@@ -109,11 +113,11 @@ describe('express only', () => {
   });
 
   it("runs under helmet's CSP with the nonce in res.locals.cspNonce", async () => {
-    const target = build((a) => a.get('/csp', (_req, res) => { res.send(PAGE); }), (a) => {
+    const target = build((a) => a.get('/helmet', (_req, res) => { res.send(PAGE); }), (a) => {
       a.use((_req, res, next) => { res.locals['cspNonce'] = randomBytes(16).toString('base64'); next(); });
       a.use(helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals['cspNonce']}'`] } } }));
     });
-    const response = await send(supertest(target), '/csp', { headers: ADA });
+    const response = await send(supertest(target), '/helmet', { headers: ADA });
     const nonce = /'nonce-([^']+)'/.exec(response.headers['content-security-policy']!)![1];
     expect(response.text).toContain(`<script data-hubspot-identify nonce="${nonce}">`);
   });
@@ -161,5 +165,108 @@ describe('express only', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  describe('express.static', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hsi-static-'));
+    writeFileSync(join(root, 'index.html'), PAGE);
+    writeFileSync(join(root, 'site.css'), 'body { color: teal }');
+    const staticApp = () => build((a) => a.use(express.static(root, { maxAge: '1d' })));
+    const length = String(Buffer.byteLength(PAGE));
+
+    it('a Range request got the script into its 206 and went out corrupt: it is sent as the file has it', async () => {
+      const response = await send(supertest(staticApp()), '/index.html', { headers: { ...ADA, range: 'bytes=1-' } });
+      expect(response.status).toBe(206);
+      expect(response.headers['content-range']).toBe(`bytes 1-${Number(length) - 1}/${length}`);
+      expect(response.headers['content-length']).toBe(String(Number(length) - 1));
+      expect(response.text).toBe(PAGE.slice(1));
+    });
+
+    it("HEAD announced the file's length while GET sent the injected page: neither announces one", async () => {
+      const target = staticApp();
+      const full = await send(supertest(target), '/index.html', { headers: ADA });
+      expect(countScripts(full.text)).toBe(1);
+      expect(full.headers['content-length']).toBeUndefined();
+      const head = await send(supertest(target), '/index.html', { method: 'HEAD', headers: ADA });
+      expect(head.headers['content-length']).toBeUndefined();
+      expect(head.headers['cache-control']).toBe('private, max-age=86400');
+    });
+
+    it("another visitor's If-None-Match or If-Modified-Since got a 304 of the file: the identified page goes out whole, without validators", async () => {
+      const target = staticApp();
+      const anonymous = await send(supertest(target), '/index.html', { headers: { accept: 'text/html' } });
+      expect(anonymous.headers['etag']).toBeDefined();
+      for (const conditional of [{ 'if-none-match': anonymous.headers['etag']! }, { 'if-modified-since': anonymous.headers['last-modified']! }] as Record<string, string>[]) {
+        const response = await send(supertest(target), '/index.html', { headers: { ...ADA, ...conditional } });
+        expect(response.status).toBe(200);
+        expect(countScripts(response.text)).toBe(1);
+        expect(response.headers['etag']).toBeUndefined();
+        expect(response.headers['last-modified']).toBeUndefined();
+      }
+    });
+
+    it("a logged-in visitor's stylesheet lost its public max-age: assets keep their caching headers", async () => {
+      const response = await send(supertest(staticApp()), '/site.css', { headers: ADA });
+      expect(response.headers['cache-control']).toBe('public, max-age=86400');
+      expect(response.headers['etag']).toBeDefined();
+    });
+  });
+
+  it('identity set in a mounted sub-app, page sent by the parent, went out with the token and no Cache-Control', async () => {
+    const sub = express();
+    sub.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));
+    const parent = express();
+    parent.use((req, _res, next) => { (req as express.Request & { user?: unknown }).user = req.headers[USER_HEADER]; next(); });
+    parent.use(sub);
+    parent.get('/page', (_req, res) => { res.send(printedPage(res.locals.hsIdentity?.scriptTag)); });
+    parent.get('/raw', (_req, res) => { res.type('html'); res.end(PAGE); });
+    for (const path of ['/page', '/raw']) {
+      const response = await send(supertest(parent), path, { headers: ADA });
+      expect(countScripts(response.text), path).toBe(1);
+      expect(response.headers['cache-control'], path).toBe('private');
+    }
+  });
+
+  it.each([
+    ['a flat list', ['content-type', 'text/html', 'set-cookie', 'a=1', 'set-cookie', 'b=2']],
+    ['pairs', [['content-type', 'text/html'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']]],
+  ])('writeHead with headers as %s kept only the last Set-Cookie', async (_name, headers) => {
+    const target = build((a) => a.get('/raw', (_req, res) => {
+      res.setHeader('Set-Cookie', 'stale=1');
+      res.writeHead(200, headers as string[]);
+      res.end(PAGE);
+    }));
+    const response = await send(supertest(target), '/raw', { headers: ADA });
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(response.headers['cache-control']).toBe('private');
+  });
+
+  it("helmet's hash-only script-src blocked the script: its hash is added when there is no nonce", async () => {
+    const target = build((a) => a.get('/helmet', (_req, res) => { res.send(PAGE); }), (a) => {
+      a.use(helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } } }));
+    });
+    const response = await send(supertest(target), '/helmet', { headers: ADA });
+    const text = /<script data-hubspot-identify>([\s\S]*?)<\/script>/.exec(response.text)![1]!;
+    const scriptSrc = /script-src [^;]*/.exec(response.headers['content-security-policy']!)![0];
+    expect(scriptSrc).toContain(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+  });
+
+  it('app.use(hubspotIdentify) uncalled answered 500 about baseUrl: it fails with HSI_INVALID_OPTION naming the fix', async () => {
+    const app = express();
+    const seen: unknown[] = [];
+    app.use(hubspotIdentify as unknown as express.RequestHandler);
+    app.get('/page', (_req, res) => { res.send(PAGE); });
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => { seen.push(error); res.status(500).end(); });
+    expect((await send(supertest(app), '/page', { headers: ADA })).status).toBe(500);
+    expect(isHubSpotIdentifyError(seen[0]) && seen[0].code).toBe('HSI_INVALID_OPTION');
+    expect((seen[0] as Error).message).toContain('app.use(hubspotIdentify(options))');
+  });
+
+  it('res.render threw ReferenceError (500) for an anonymous visitor of a template testing hsIdentity', async () => {
+    const target = build((a) => a.get('/ejs', (_req, res) => res.render('page', { title: 'EJS' })));
+    const response = await send(supertest(target), '/ejs', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(countScripts(response.text)).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import hubspotIdentify, { type FastifyHubSpotIdentifyOptions } from '../../adapters/fastify/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
-import type { Harness, TestResponse } from './harness.js';
+import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
 
 type Locals = { locals?: { hsIdentity?: { scriptTag: string } } | null };
 const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
@@ -26,10 +26,22 @@ export async function fastifyApp(options: FastifyHubSpotIdentifyOptions, before?
   app.get('/plain', (_request, reply) => reply.type('text/plain').send(PLAIN));
   app.get('/fragment', (_request, reply) => html(reply).send(FRAGMENT));
   app.get('/printed', (request, reply) => html(reply).send(printedPage(request.hsIdentity?.scriptTag)));
-  app.get('/locals', async (_request, reply) => ({ hsIdentity: (reply as unknown as Locals).locals?.hsIdentity ?? null }));
+  app.get('/locals', async (_request, reply) => ({ hsIdentity: (reply as unknown as Locals).locals?.hsIdentity }));
   app.get('/public', (_request, reply) => html(reply).header('cache-control', 'public, max-age=600').send(PAGE));
   app.get('/no-store', (_request, reply) => html(reply).header('cache-control', 'no-store').send(PAGE));
   app.get('/encoded', (_request, reply) => html(reply).header('content-encoding', 'gzip').send(GZIPPED_PAGE));
+  app.get('/partial', (_request, reply) => html(reply).code(206).header('content-range', PARTIAL_RANGE).send(PAGE.slice(0, 60)));
+  app.get('/redirect', (_request, reply) => html(reply).code(302).header('location', '/page').send(PAGE));
+  app.get('/no-content', (_request, reply) => html(reply).code(204).send());
+  app.get('/error', (_request, reply) => html(reply).code(500).send(PAGE));
+  // Fastify has no conditional GET of its own: the route does what @fastify/static and @fastify/etag do.
+  app.get('/validated', (request, reply) => {
+    html(reply).headers(VALIDATED_HEADERS);
+    return matchesValidators(request.headers) ? reply.code(304).send() : reply.send(PAGE);
+  });
+  app.get('/asset', (_request, reply) => reply.headers(ASSET_HEADERS).send(ASSET));
+  app.get('/cookies', (_request, reply) => html(reply).header('set-cookie', ['a=1', 'b=2']).send(PAGE));
+  app.get('/csp', (_request, reply) => html(reply).headers({ 'content-security-policy': STRICT_CSP, 'content-security-policy-report-only': STRICT_CSP }).send(PAGE));
   return app;
 }
 

@@ -1,4 +1,5 @@
 // What only Fastify has: encapsulation, @fastify/helmet nonces, @fastify/compress, @fastify/view.
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fastifyCompress from '@fastify/compress';
@@ -11,6 +12,7 @@ import hubspotIdentifyDefault, { hubspotIdentify } from '../../adapters/fastify/
 import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, USER_HEADER } from '../helpers/pages.js';
 import { fastifyApp, inject } from './fastify-app.js';
+import { isHubSpotIdentifyError } from '../../src/index.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
 
 const views = fileURLToPath(new URL('../fixtures/views', import.meta.url));
@@ -79,5 +81,58 @@ describe('fastify only', () => {
   it('fails at registration, not per request, on a bad option', async () => {
     const app = Fastify();
     await expect(app.register(hubspotIdentify, { ...options(), timeout: -1 }).ready()).rejects.toThrow(/timeout must be a positive number/);
+  });
+
+  it('registered before @fastify/view, it broke reply.locals (500 on every request): templates get hsIdentity, null when anonymous', async () => {
+    const app = Fastify();
+    app.decorateRequest('user', null);
+    app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = request.headers[USER_HEADER]; });
+    await app.register(hubspotIdentify, options());
+    await app.register(fastifyView, { engine: { ejs }, root: views });
+    app.get('/view', (_request, reply) => reply.view('page.ejs', { title: 'Fastify' }));
+    const anonymous = await inject(app, '/view', { headers: { accept: 'text/html' } });
+    expect(anonymous.status).toBe(200);
+    expect(countScripts(anonymous.text)).toBe(0);
+    const identified = await inject(app, '/view', { headers: ADA });
+    expect(countScripts(identified.text)).toBe(1);
+    expect(identified.text.indexOf('data-hubspot-identify')).toBeLessThan(identified.text.indexOf('</head>'));
+    await app.close();
+  });
+
+  it('request.hsIdentity is null, never undefined, and the same as reply.locals.hsIdentity', async () => {
+    const app = await fastifyApp(options());
+    app.get('/both', (request, reply) => ({ request: request.hsIdentity, same: request.hsIdentity === (reply as unknown as { locals: { hsIdentity: unknown } }).locals.hsIdentity }));
+    expect(JSON.parse((await inject(app, '/both', { headers: { accept: 'text/html' } })).text)).toEqual({ request: null, same: true });
+    expect(JSON.parse((await inject(app, '/both', { headers: ADA })).text)).toMatchObject({ request: { email: 'ada@example.com' }, same: true });
+    await app.close();
+  });
+
+  it("@fastify/helmet's hash-only script-src blocked the script: its hash is added when there is no nonce", async () => {
+    const app = await fastifyApp(options(), async (a) => {
+      await a.register(fastifyHelmet, { contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } } });
+    });
+    const response = await inject(app, '/page', { headers: ADA });
+    const text = /<script data-hubspot-identify>([\s\S]*?)<\/script>/.exec(response.text)![1]!;
+    const scriptSrc = /script-src [^;]*/.exec(response.headers['content-security-policy']!)![0];
+    expect(scriptSrc).toContain(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+    await app.close();
+  });
+
+  it('called like a factory, app.register(hubspotIdentify(options)) said the token was not set: it names the fix', async () => {
+    const app = Fastify();
+    const misuse = (hubspotIdentify as unknown as (options: object) => Parameters<typeof app.register>[0])(options());
+    const failure = await app.register(misuse).ready().then(() => undefined, (error: unknown) => error);
+    expect(isHubSpotIdentifyError(failure) && failure.code).toBe('HSI_INVALID_OPTION');
+    expect((failure as Error).message).toContain('app.register(hubspotIdentify, options)');
+    await app.close();
+  });
+
+  it('registered twice in one app, it silently doubled HubSpot calls: the second registration fails, naming the fix', async () => {
+    const app = Fastify();
+    await app.register(hubspotIdentify, options());
+    const failure = await app.register(hubspotIdentify, options()).ready().then(() => undefined, (error: unknown) => error);
+    expect(isHubSpotIdentifyError(failure) && failure.code).toBe('HSI_INVALID_OPTION');
+    expect((failure as Error).message).toMatch(/registered twice.*register it once/);
+    await app.close();
   });
 });

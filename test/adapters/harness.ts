@@ -25,9 +25,36 @@ export interface Harness {
    * An app with the middleware registered with `options` and these routes:
    * /page (HTML string), /buffer (HTML Buffer), /stream (HTML Readable), /json, /plain, /fragment,
    * /printed (template printing hsIdentity.scriptTag), /locals (JSON of the template's hsIdentity),
-   * /public (Cache-Control public), /no-store, /encoded (gzipped HTML), POST /page.
+   * /public (Cache-Control public), /no-store, /encoded (gzipped HTML), POST /page, and:
+   * /partial (HTML answered 206 with Content-Range), /redirect (HTML answered 302), /no-content (204),
+   * /error (the page answered 500), /validated (the page with VALIDATED_HEADERS, answered 304 when
+   * the request's If-None-Match or If-Modified-Since matches them, as the framework's conditional
+   * GET does), /asset (CSS with ASSET_HEADERS), /cookies (the page with two Set-Cookie headers),
+   * /csp (the page with STRICT_CSP as Content-Security-Policy and its report-only twin).
    * The user comes from the x-test-user header, the CSP nonce from x-test-nonce, each put where
    * the framework conventionally keeps it.
    */
   start(options: HubSpotIdentifyOptions<any, any>): Promise<AppUnderTest>;
 }
+
+/** The validators and caching headers of /validated. */
+export const VALIDATED_HEADERS = {
+  'ETag': '"v1"',
+  'Last-Modified': 'Mon, 02 Nov 2026 10:00:00 GMT',
+  'Cache-Control': 'public, max-age=600',
+  'CDN-Cache-Control': 'max-age=3600',
+  'Surrogate-Control': 'max-age=3600',
+} as const;
+
+/** /validated's conditional GET: whether the request's validators match the page's. */
+export function matchesValidators(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers['if-none-match'] === VALIDATED_HEADERS.ETag || headers['if-modified-since'] === VALIDATED_HEADERS['Last-Modified'];
+}
+
+/** The caching headers of /asset, a stylesheet. */
+export const ASSET_HEADERS = { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', 'ETag': '"css1"' } as const;
+export const ASSET = 'body { color: teal }';
+
+/** A policy that allows inline scripts only by hash, as helmet and hand-written policies do. */
+export const STRICT_CSP = "default-src 'self'; script-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='";
+export const PARTIAL_RANGE = 'bytes 0-59/141';

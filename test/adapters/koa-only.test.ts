@@ -1,6 +1,7 @@
 // What only Koa has: koa-compress order, koa-views templates, web streams as body.
 import { fileURLToPath } from 'node:url';
 import views from '@ladjs/koa-views';
+import Koa from 'koa';
 import compress from 'koa-compress';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { memoryLogger } from '../helpers/clock.js';
 import { PAGE, USER_HEADER } from '../helpers/pages.js';
 import { send } from './express-app.js';
 import { koaApp } from './koa-app.js';
+import { hubspotIdentify } from '../../adapters/koa/index.js';
+import { isHubSpotIdentifyError } from '../../src/index.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
 
 const root = fileURLToPath(new URL('../fixtures/views', import.meta.url));
@@ -42,5 +45,27 @@ describe('koa only', () => {
     });
     const response = await send(supertest(app.callback()), '/web', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
+  });
+
+  it('koa-views threw ReferenceError (500) for an anonymous visitor of a template testing hsIdentity', async () => {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
+      before: (a) => a.use(views(root, { extension: 'ejs' })),
+      routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
+    });
+    const response = await send(supertest(app.callback()), '/view', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(countScripts(response.text)).toBe(0);
+  });
+
+  it('app.use(hubspotIdentify) uncalled answered 404 for every route with nothing logged: it fails with HSI_INVALID_OPTION naming the fix', async () => {
+    const app = new Koa();
+    const seen: unknown[] = [];
+    app.silent = true;
+    app.on('error', (error) => seen.push(error));
+    app.use(hubspotIdentify as unknown as Koa.Middleware);
+    app.use((ctx) => { ctx.body = PAGE; });
+    expect((await send(supertest(app.callback()), '/page', { headers: ADA })).status).toBe(500);
+    expect(isHubSpotIdentifyError(seen[0]) && seen[0].code).toBe('HSI_INVALID_OPTION');
+    expect((seen[0] as Error).message).toContain('app.use(hubspotIdentify(options))');
   });
 });

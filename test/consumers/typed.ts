@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   await fastify.register(fastifyIdentify, { accessToken: 'pat', baseUrl: hubspot.baseUrl, loadImmediately: true });
   fastify.get('/', async (request) => {
     const current: Identity | null = request.hsIdentity;
-    const locals: HubSpotIdentifyLocals = { hsIdentity: current ?? undefined };
+    const locals: HubSpotIdentifyLocals = { hsIdentity: current };
     return locals.hsIdentity?.token ?? null;
   });
   await fastify.close();

@@ -1,0 +1,116 @@
+// The rules every adapter applies to an identified response, as pure functions over headers.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { dropConditionals, privateCacheControl } from '../../src/http/cache-headers.js';
+import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
+import { createRequestIdentifier } from '../../src/http/request-identifier.js';
+import type { Identity } from '../../src/identifier.js';
+
+/** Headers in a plain map, names lower-cased as Node keeps them. */
+function headersOf(initial: Record<string, string | string[]>): HeaderAccess & { all: Record<string, string | string[]> } {
+  const all: Record<string, string | string[]> = Object.fromEntries(Object.entries(initial).map(([name, value]) => [name.toLowerCase(), value]));
+  return {
+    all,
+    get: (name) => all[name.toLowerCase()],
+    set: (name, value) => { all[name.toLowerCase()] = value; },
+    remove: (name) => { delete all[name.toLowerCase()]; },
+  };
+}
+
+const SCRIPT = '(function(w){w.x=1})(window)';
+const HASH = `'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'`;
+const OTHER = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='";
+
+describe('statusTakesScript', () => {
+  it.each([[200, true], [404, true], [500, true], [503, true], [204, false], [206, false], [301, false], [302, false], [304, false], [201, false]])('%i → %s', (status, expected) => {
+    expect(statusTakesScript(status)).toBe(expected);
+  });
+});
+
+describe('makePrivate', () => {
+  it('makes a public page private and drops CDN caching and validators', () => {
+    const headers = headersOf({ 'Cache-Control': 'public, max-age=600, s-maxage=3600', 'CDN-Cache-Control': 'max-age=60', 'Surrogate-Control': 'max-age=60', ETag: '"v1"', 'Last-Modified': 'Mon, 02 Nov 2026 10:00:00 GMT', 'Content-Type': 'text/html' });
+    makePrivate(headers);
+    expect(headers.all).toEqual({ 'cache-control': 'private, max-age=600', 'content-type': 'text/html' });
+  });
+
+  it("keeps the app's no-store", () => {
+    expect(privateCacheControl('no-store')).toBe('no-store');
+    expect(privateCacheControl(undefined)).toBe('private');
+  });
+});
+
+describe('allowScriptByHash', () => {
+  it.each([
+    ['script-src with a hash', `script-src 'self' ${OTHER}`, `script-src 'self' ${OTHER} ${HASH}`],
+    ['default-src standing for script-src', `default-src 'self' ${OTHER}; img-src *`, `default-src 'self' ${OTHER} ${HASH}; img-src *`],
+    ['script-src-elem and script-src', `script-src ${OTHER}; script-src-elem ${OTHER}`, `script-src ${OTHER} ${HASH}; script-src-elem ${OTHER} ${HASH}`],
+  ])('adds the hash to %s', (_name, policy, expected) => {
+    const headers = headersOf({ 'Content-Security-Policy': policy, 'Content-Security-Policy-Report-Only': policy });
+    allowScriptByHash(headers, SCRIPT);
+    expect(headers.get('Content-Security-Policy')).toBe(expected);
+    expect(headers.get('Content-Security-Policy-Report-Only')).toBe(expected);
+  });
+
+  it.each([
+    ['no hash source', "script-src 'self' 'unsafe-inline'"],
+    ['a nonce only', "script-src 'nonce-abc'"],
+    ['no script directive', "img-src 'self'"],
+  ])('leaves a policy with %s as it is', (_name, policy) => {
+    const headers = headersOf({ 'Content-Security-Policy': policy });
+    allowScriptByHash(headers, SCRIPT);
+    expect(headers.get('Content-Security-Policy')).toBe(policy);
+  });
+
+  it('adds it to each policy of a list that allows by hash', () => {
+    const headers = headersOf({ 'Content-Security-Policy': [`script-src ${OTHER}`, "img-src 'self'"] });
+    allowScriptByHash(headers, SCRIPT);
+    expect(headers.get('Content-Security-Policy')).toEqual([`script-src ${OTHER} ${HASH}`, "img-src 'self'"]);
+  });
+});
+
+describe('nonceFreeScriptText', () => {
+  it('is the text between the tags without a nonce, undefined with one', () => {
+    expect(nonceFreeScriptText(`<script data-hubspot-identify>${SCRIPT}</script>`)).toBe(SCRIPT);
+    expect(nonceFreeScriptText(`<script data-hubspot-identify nonce="abc">${SCRIPT}</script>`)).toBeUndefined();
+  });
+});
+
+describe('dropConditionals', () => {
+  it('drops If-None-Match and If-Modified-Since, and nothing else', () => {
+    const headers: Record<string, string> = { 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 02 Nov 2026 10:00:00 GMT', 'if-range': '"v1"', accept: 'text/html' };
+    dropConditionals(headers);
+    expect(headers).toEqual({ 'if-range': '"v1"', accept: 'text/html' });
+  });
+});
+
+describe('respond', () => {
+  const hs = createRequestIdentifier({ accessToken: 'pat-test', logger: false }, { user: () => null, method: () => 'GET', accept: () => 'text/html', nonce: () => undefined });
+  const identity = { email: 'ada@example.com', token: 't', settings: {}, scriptTag: `<script data-hubspot-identify>${SCRIPT}</script>` } as unknown as Identity;
+
+  it('injects HTML of 200 and error pages, private, with the hash in a hash-only CSP', () => {
+    const headers = headersOf({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'public, max-age=60', 'Content-Security-Policy': `script-src ${OTHER}` });
+    expect(hs.respond(identity, 200, headers, '')).toBe('inject');
+    expect(headers.all['cache-control']).toBe('private, max-age=60');
+    expect(headers.all['content-security-policy']).toBe(`script-src ${OTHER} ${HASH}`);
+    expect(hs.respond(identity, 500, headersOf({ 'Content-Type': 'text/html' }), '')).toBe('inject');
+  });
+
+  it('makes encoded HTML private without injecting it', () => {
+    const headers = headersOf({ 'Content-Type': 'text/html', 'Content-Encoding': 'gzip' });
+    expect(hs.respond(identity, 200, headers, '')).toBe('private');
+    expect(headers.all['cache-control']).toBe('private');
+  });
+
+  it.each([
+    ['a 206', 206, { 'Content-Type': 'text/html', 'Cache-Control': 'public' }],
+    ['a 304', 304, { 'Content-Type': 'text/html', ETag: '"v1"' }],
+    ['a redirect', 302, { 'Content-Type': 'text/html', Location: '/' }],
+    ['JSON', 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public' }],
+    ['a stylesheet', 200, { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', ETag: '"c"' }],
+  ] as const)('leaves %s untouched', (_name, status, initial) => {
+    const headers = headersOf({ ...initial });
+    expect(hs.respond(identity, status, headers, '')).toBe('untouched');
+    expect(headers.all).toEqual(headersOf({ ...initial }).all);
+  });
+});
