@@ -102,7 +102,7 @@ describe.each(Object.keys(servers))('%s: streamed React SSR', (name) => {
       expect(html).toContain('React SSR — ünïcode');
       expect(headers['content-length']).toBeUndefined();
       expect(headers['cache-control']).toBe('private');
-      const settings = JSON.parse(/i=(\{.*?\});/.exec(html)![1]!);
+      const settings = JSON.parse(/\}\)\(window,(\{[^<]*?\}),(?:true|false)\);<\/script>/.exec(html)![1]!);
       expect(fake().tokens.get(settings.identificationToken)).toBe('ada@example.com');
     } finally {
       server.closeAllConnections();

@@ -9,7 +9,8 @@ import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, typ
 
 const ADA = JSON.stringify({ email: 'ada@example.com', firstName: 'Ada', last_name: 'Lovelace' });
 const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-const SCRIPT = /<script data-hubspot-identify[^>]*>\(function\(w\)\{var s=w\.hsConversationsSettings\|\|\{\},i=(\{.*?\});/;
+// The script ends by calling its page function with (window, settings, reset): the settings are that JSON.
+const SCRIPT = /<script data-hubspot-identify[^>]*>[^<]*\}\)\(window,(\{[^<]*?\}),(?:true|false)\);<\/script>/;
 
 /** The settings the page's script gives the widget. */
 function settingsIn(html: string): Record<string, unknown> | undefined {
