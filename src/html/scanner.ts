@@ -94,8 +94,14 @@ const TEMPLATE_NAME = nameCode('template');
 const PLAINTEXT_NAME = nameCode('plaintext');
 /** Elements whose content is text up to their own end tag (RAWTEXT and RCDATA, and noscript as a scripting browser reads it). */
 const RAW_TEXT_NAMES = new Set(['style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'title', 'textarea'].map(nameCode));
+/** Tags that may change the tokenizer's state or be reported: every other tag is skipped whole when it can be. */
+const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME, PLAINTEXT_NAME, ...RAW_TEXT_NAMES]);
 
 const isAlpha = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+const indexOrLength = (text: string, search: string, from: number) => {
+  const at = text.indexOf(search, from);
+  return at === -1 ? text.length : at;
+};
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
 
 export class HtmlScanner {
@@ -123,6 +129,11 @@ export class HtmlScanner {
   #marked = false;
   /** Offset of the `<` of our own script element while inside it, else -1. */
   #oursStart = -1;
+  // Where the next `>`, `"` and `'` are in the current chunk (its length for none): found once, used
+  // by every tag before them, so skipping ordinary tags reads each char once.
+  #nextGt = -1;
+  #nextDoubleQuote = -1;
+  #nextSingleQuote = -1;
 
   constructor(listener: ScanListener) {
     this.#listener = listener;
@@ -169,11 +180,13 @@ export class HtmlScanner {
     const length = chunk.length;
     let state = this.#state;
     let i = 0;
+    this.#nextGt = this.#nextDoubleQuote = this.#nextSingleQuote = -1;
     while (i < length) {
       const c = chunk.charCodeAt(i);
       switch (state) {
         case DATA: {
-          const lt = chunk.indexOf('<', i);
+          let lt = chunk.indexOf('<', i);
+          for (let skipTo: number; lt !== -1 && (skipTo = this.#ordinaryTagEnd(chunk, lt)) !== -1; ) lt = chunk.indexOf('<', skipTo);
           if (lt === -1) {
             i = length;
             continue;
@@ -520,6 +533,32 @@ export class HtmlScanner {
     }
     this.#state = state;
     this.#base += length;
+  }
+
+  /**
+   * The fast path for most tags: when the tag at `lt` is whole in this chunk, has a name that changes
+   * nothing, and no quote before its first `>` (so that `>` ends it), the index just past it; else -1.
+   */
+  #ordinaryTagEnd(chunk: string, lt: number): number {
+    const length = chunk.length;
+    let i = lt + 1;
+    if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
+    if (i >= length || !isAlpha(chunk.charCodeAt(i))) return -1;
+    let name = 0;
+    const from = i;
+    for (; i < length; i++) {
+      const d = chunk.charCodeAt(i);
+      if (isSpace(d) || d === 0x2f || d === 0x3e) break;
+      if (name !== OTHER_NAME) name = isAlpha(d) && i - from < MAX_NAME_LETTERS ? name * 27 + ((d | 0x20) - 96) : OTHER_NAME;
+    }
+    // Every stateful name has at least three letters: shorter ones need no lookup.
+    if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return -1;
+    if (chunk.charCodeAt(i) === 0x3e) return i + 1;
+    if (this.#nextGt < i) this.#nextGt = indexOrLength(chunk, '>', i);
+    if (this.#nextGt === length) return -1;
+    if (this.#nextDoubleQuote < i) this.#nextDoubleQuote = indexOrLength(chunk, '"', i);
+    if (this.#nextSingleQuote < i) this.#nextSingleQuote = indexOrLength(chunk, "'", i);
+    return this.#nextDoubleQuote < this.#nextGt || this.#nextSingleQuote < this.#nextGt ? -1 : this.#nextGt + 1;
   }
 
   #startName(endTag: boolean): void {
