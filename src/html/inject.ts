@@ -16,20 +16,20 @@ function markPage(text: string): PageMarks {
   const marks: PageMarks = { loader: -1, headEnd: -1, bodyEnd: -1, ours: false };
   new HtmlScanner((kind, start) => {
     if (kind === 'ours') marks.ours = true;
-    else if (kind === 'loader') marks.loader === -1 && (marks.loader = start);
-    else if (kind === 'head-end') marks.headEnd === -1 && (marks.headEnd = start);
-    else if (kind === 'body-end') marks.bodyEnd === -1 && (marks.bodyEnd = start);
+    else if (kind === 'loader' && marks.loader === -1) marks.loader = start;
+    else if (kind === 'head-end' && marks.headEnd === -1) marks.headEnd = start;
+    else if (kind === 'body-end' && marks.bodyEnd === -1) marks.bodyEnd = start;
   }).write(text);
   return marks;
 }
 
-/** Where the script goes: before the first of what comes first among loader tag, </head>, </body>, by that priority. */
+/** Where the script goes in a whole page: the loader tag, else </head>, else </body>; -1 for nowhere. */
 function pick(marks: PageMarks): number {
   if (marks.loader !== -1) return marks.loader;
   return marks.headEnd !== -1 ? marks.headEnd : marks.bodyEnd;
 }
 
-/** Where the script goes in `html`: before HubSpot's loader tag, else before </head>, else before </body>; -1 for nowhere. */
+/** Where the script goes in `html` (before that offset), or -1. */
 export function insertionIndex(html: string): number {
   return pick(markPage(html));
 }
