@@ -1,27 +1,27 @@
-// The same rewrite as inject.ts over a stream of chunks: injects on the fly, holding back only an unfinished tag.
+// The same rewrite as inject.ts over a stream of chunks: the same scanner, fed chunk by chunk, injecting on the fly.
 //
-// It works on bytes decoded as latin1, one character per byte, so indexes are byte offsets and
-// multi-byte UTF-8 characters pass through untouched: every pattern is ASCII, and ASCII bytes never
-// occur inside a multi-byte character. As a stream cannot look ahead, the script goes before the
-// first of the loader tag, </head> or </body>: each of them comes before the loader runs.
+// Chunks are read as latin1, one char per byte, so offsets are byte offsets and multi-byte
+// characters pass through untouched. A stream cannot look ahead, so the script goes before the first
+// of the loader tag, </head> or </body>: each comes before the loader runs. Only an unfinished tag
+// that may be one of those (at most MAX_TAG bytes) is held back. Once injected, a later copy of our
+// own script element (a template printed `hsIdentity.scriptTag`) is dropped, so the page carries it once.
 import { Transform, type TransformCallback } from 'node:stream';
-import { BODY_END, hasScript, HEAD_END, loaderIndex, SCRIPT_START, type InjectOutcome } from './inject.js';
+import { type InjectOutcome } from './inject.js';
+import { HtmlScanner, type ScanKind } from './scanner.js';
 
-/** A tag still open after this many bytes is not one we look for; it is passed on. */
-const MAX_HELD_BYTES = 4096;
-
-function firstMatch(text: string): number {
-  let first = loaderIndex(text);
-  for (const pattern of [HEAD_END, BODY_END]) {
-    const index = text.search(pattern);
-    if (index !== -1 && (first === -1 || index < first)) first = index;
-  }
-  return first;
+interface Found {
+  kind: ScanKind;
+  start: number;
+  end: number;
 }
 
 export class StreamingInjector {
   readonly #tag: Buffer;
-  #held: Buffer | undefined;
+  readonly #found: Found[] = [];
+  readonly #scanner = new HtmlScanner((kind, start, end) => this.#found.push({ kind, start, end }));
+  /** Bytes not sent yet, which start at this stream offset. */
+  #held: Buffer = Buffer.alloc(0);
+  #heldAt = 0;
   #empty = true;
   /** What happened, once it is known: while undefined the injector is still looking. */
   outcome: InjectOutcome | undefined;
@@ -32,35 +32,43 @@ export class StreamingInjector {
 
   /** Takes the next chunk and returns what can be sent now, in order. */
   push(chunk: Buffer): Buffer[] {
-    if (chunk.length > 0) this.#empty = false;
-    if (this.outcome) return [chunk];
-    const data = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
-    this.#held = undefined;
-    const text = data.toString('latin1');
-    const target = firstMatch(text);
-    const ours = hasScript(text) ? text.indexOf(SCRIPT_START) : -1;
-    if (ours !== -1 && (target === -1 || ours < target)) {
-      this.outcome = 'present';
-      return [data];
+    if (chunk.length === 0) return [];
+    this.#empty = false;
+    if (this.outcome === 'present') return [chunk];
+    this.#scanner.write(chunk.toString('latin1'));
+    const data = this.#held.length > 0 ? Buffer.concat([this.#held, chunk]) : chunk;
+    const at = this.#heldAt;
+    const out: Buffer[] = [];
+    let sent = at;
+    for (const { kind, start, end } of this.#found) {
+      if (this.outcome === undefined && kind === 'ours') {
+        this.outcome = 'present';
+        break;
+      }
+      if (this.outcome === undefined && kind !== 'ours-element') {
+        out.push(data.subarray(sent - at, start - at), this.#tag);
+        sent = start;
+        this.outcome = 'injected';
+      } else if (this.outcome === 'injected' && kind === 'ours-element') {
+        out.push(data.subarray(sent - at, start - at));
+        sent = end;
+      }
     }
-    if (target !== -1) {
-      this.outcome = 'injected';
-      return [data.subarray(0, target), this.#tag, data.subarray(target)].filter((piece) => piece.length > 0);
-    }
-    const open = text.lastIndexOf('<');
-    if (open !== -1 && text.indexOf('>', open) === -1 && text.length - open <= MAX_HELD_BYTES) {
-      this.#held = data.subarray(open);
-      return open === 0 ? [] : [data.subarray(0, open)];
-    }
-    return [data];
+    this.#found.length = 0;
+    const hold = this.outcome === 'present' ? -1 : this.#scanner.holdFrom;
+    const until = hold === -1 ? this.#scanner.position : Math.max(hold, sent);
+    out.push(data.subarray(sent - at, until - at));
+    this.#held = data.subarray(until - at);
+    this.#heldAt = until;
+    return out.filter((piece) => piece.length > 0);
   }
 
   /** The end of the page: returns what was held back. An empty body has no outcome: there was no page. */
   end(): Buffer[] {
     if (!this.#empty) this.outcome ??= 'no-insertion-point';
     const held = this.#held;
-    this.#held = undefined;
-    return held ? [held] : [];
+    this.#held = Buffer.alloc(0);
+    return held.length > 0 ? [held] : [];
   }
 }
 

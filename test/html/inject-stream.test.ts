@@ -48,6 +48,28 @@ describe('StreamingInjector', () => {
     });
   }
 
+  // Each page with the text around which every three-chunk cut is tried.
+  const tricky: Record<string, [string, string]> = {
+    'comments, escaped script and raw text before </head>': [
+      '<!doctype html><head><!-- a -- b --!><title>Grüße</title><script>if(a<b)document.write("<!--<script>x</script>--></head>")</script><style>p{}</style></head><body>日本</body>',
+      '--></head>")</script>',
+    ],
+    'our own script later in <body>': ['<head></HEAD ><body>日本<script data-hubspot-identify nonce="n">y()</script><p>ok</p></body>', 'y()</script>'],
+    'the loader by src with quoted > in attributes': [`<head><meta content="a>b"><script data-x='>' src="https://js-eu1.hs-scripts.com/1.js"></script></head>`, "'>' src"],
+  };
+  for (const [name, [html, around]] of Object.entries(tricky)) {
+    it(`gives the one-chunk result at every split position: ${name}`, () => {
+      const bytes = Buffer.from(html);
+      const whole = feed([bytes]);
+      expect(whole.outcome).toBe('injected');
+      const at = bytes.indexOf(around);
+      expect(at).toBeGreaterThan(-1);
+      for (const chunks of splits(bytes, at, 24)) {
+        expect(feed(chunks).out.equals(whole.out), `split ${chunks.map((c) => c.length).join('+')}`).toBe(true);
+      }
+    });
+  }
+
   it('goes before </head> when the loader only comes in <body>, since it then precedes the loader anyway', () => {
     const html = `<head></head><body>${LOADER}</body>`;
     expect(feed([Buffer.from(html)]).out.toString()).toBe(`<head>${TAG}</head><body>${LOADER}</body>`);
@@ -66,9 +88,11 @@ describe('StreamingInjector', () => {
   it('passes bytes on as they come, holding back only an unfinished tag', () => {
     const injector = new StreamingInjector(TAG);
     expect(Buffer.concat(injector.push(Buffer.from('<html><he'))).toString()).toBe('<html>');
-    expect(Buffer.concat(injector.push(Buffer.from('ad><title>x</ti'))).toString()).toBe('<head><title>x');
-    expect(Buffer.concat(injector.push(Buffer.from('tle></head>rest'))).toString()).toBe(`</title>${TAG}</head>rest`);
-    expect(Buffer.concat(injector.push(Buffer.from('<after'))).toString()).toBe('<after');
+    // Inside <title> `</ti` is text that can hold nothing we look for: it is not held.
+    expect(Buffer.concat(injector.push(Buffer.from('ad><title>x</ti'))).toString()).toBe('<head><title>x</ti');
+    expect(Buffer.concat(injector.push(Buffer.from('tle></he'))).toString()).toBe('tle>');
+    expect(Buffer.concat(injector.push(Buffer.from('ad>rest<scr'))).toString()).toBe(`${TAG}</head>rest`);
+    expect(Buffer.concat(injector.push(Buffer.from('ipt>x()</script>'))).toString()).toBe('<script>x()</script>');
   });
 
   it('says when there was nowhere to inject, and loses no byte', () => {

@@ -1,0 +1,640 @@
+// The one HTML scanner: an incremental WHATWG-style tokenizer that finds where the script may go, for strings and streams alike.
+//
+// It reads text one chunk at a time (a whole page is one chunk) and keeps its whole state between
+// chunks, so a cut anywhere gives the same result and no byte is read twice. Offsets count chars
+// from the start of the first chunk: fed a latin1 view of bytes, they are byte offsets. It knows
+// only ASCII markup, so any other char, including each byte of a multi-byte character, is text.
+//
+// What it follows from the tokenizer: comments (with their abrupt and `--!>` endings), bogus
+// comments and doctypes, tags with quoted and unquoted attribute values, the raw-text and RCDATA
+// elements, `<plaintext>`, and script data with its escaped and double-escaped states. From tree
+// construction it takes only `<template>` nesting: nothing inside a template counts. Foreign
+// content (`<svg>`, `<math>`) is read as HTML.
+
+/** What the scanner reports: `start` is the offset of the tag's `<`, `end` the offset just past its `>`. */
+export type ScanKind =
+  /** A `<script>` start tag with `id="hs-script-loader"` or a src on a HubSpot loader host. */
+  | 'loader'
+  | 'head-end'
+  | 'body-end'
+  /** A `<script>` start tag carrying our marker attribute. */
+  | 'ours'
+  /** The whole element of the last 'ours' (through its `</script>`), when it spans at most MAX_OURS_ELEMENT chars. */
+  | 'ours-element';
+
+export type ScanListener = (kind: ScanKind, start: number, end: number) => void;
+
+/** A tag longer than this (from `<` to `>`) is not looked at: a stream holds back no more than that for one tag. */
+export const MAX_TAG = 4096;
+/** Our own script element is dropped from a stream only when it is at most this long. */
+export const MAX_OURS_ELEMENT = 16 * 1024;
+
+const LOADER_ID = 'hs-script-loader';
+const LOADER_SRC = /^[\t\n\f\r ]*(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}js(?:-[a-z0-9]+)?\.hs-scripts\.com\.?(?:[:/\\?#]|[\t\n\f\r ]*$)/i;
+const MARKER = 'data-hubspot-identify';
+/** Enough of a src value to read its host. */
+const MAX_VALUE = 256;
+
+// Tokenizer states.
+const DATA = 0;
+const TAG_OPEN = 1;
+const END_TAG_OPEN = 2;
+const TAG_NAME = 3;
+const BEFORE_ATTR_NAME = 4;
+const ATTR_NAME = 5;
+const AFTER_ATTR_NAME = 6;
+const BEFORE_ATTR_VALUE = 7;
+const ATTR_VALUE_DQ = 8;
+const ATTR_VALUE_SQ = 9;
+const ATTR_VALUE_UQ = 10;
+const AFTER_ATTR_VALUE = 11;
+const SELF_CLOSING = 12;
+const MARKUP = 13;
+const MARKUP_DASH = 14;
+const BOGUS_COMMENT = 15;
+const COMMENT_START = 16;
+const COMMENT_START_DASH = 17;
+const COMMENT = 18;
+const COMMENT_END_DASH = 19;
+const COMMENT_END = 20;
+const COMMENT_END_BANG = 21;
+const RAWTEXT = 22;
+const RAWTEXT_LT = 23;
+const RAW_END_OPEN = 24;
+const RAW_END_NAME = 25;
+const SCRIPT = 26;
+const SCRIPT_LT = 27;
+const SCRIPT_ESC_START = 28;
+const SCRIPT_ESC_START_DASH = 29;
+const SCRIPT_ESC = 30;
+const SCRIPT_ESC_DASH = 31;
+const SCRIPT_ESC_DASH_DASH = 32;
+const SCRIPT_ESC_LT = 33;
+const SCRIPT_DESC_START = 34;
+const SCRIPT_DESC = 35;
+const SCRIPT_DESC_DASH = 36;
+const SCRIPT_DESC_DASH_DASH = 37;
+const SCRIPT_DESC_LT = 38;
+const SCRIPT_DESC_END = 39;
+const PLAINTEXT = 40;
+
+// Tag names are kept as a number, each ASCII letter a base-27 digit: exact for the 9 letters of the
+// longest name we look for, and no string per tag. A name with any other char is OTHER_NAME.
+const OTHER_NAME = -1;
+const MAX_NAME_LETTERS = 9;
+function nameCode(name: string): number {
+  let code = 0;
+  for (let i = 0; i < name.length; i++) code = code * 27 + (name.charCodeAt(i) - 96);
+  return code;
+}
+const SCRIPT_NAME = nameCode('script');
+const HEAD_NAME = nameCode('head');
+const BODY_NAME = nameCode('body');
+const TEMPLATE_NAME = nameCode('template');
+const PLAINTEXT_NAME = nameCode('plaintext');
+/** Elements whose content is text up to their own end tag (RAWTEXT and RCDATA, and noscript as a scripting browser reads it). */
+const RAW_TEXT_NAMES = new Set(['style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'title', 'textarea'].map(nameCode));
+/** Tags that may change the tokenizer's state or be reported: every other tag is skipped whole when it can be. */
+const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME, PLAINTEXT_NAME, ...RAW_TEXT_NAMES]);
+
+const isAlpha = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+const indexOrLength = (text: string, search: string, from: number) => {
+  const at = text.indexOf(search, from);
+  return at === -1 ? text.length : at;
+};
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
+
+export class HtmlScanner {
+  readonly #listener: ScanListener;
+  #state = DATA;
+  /** Offset of chunk[0]. */
+  #base = 0;
+  /** Offset of the `<` of the tag being read. */
+  #tagStart = 0;
+  #endTag = false;
+  #name = 0;
+  #nameLetters = 0;
+  /** The name of the raw-text element we are in, to know its end tag. */
+  #rawName = 0;
+  /** Where a mismatched end tag in raw text returns to: RAWTEXT, SCRIPT or SCRIPT_ESC. */
+  #rawReturn = RAWTEXT;
+  #templateDepth = 0;
+  /** Attributes are read only for a `<script>` start tag. */
+  #tracking = false;
+  #attrName = '';
+  #attrValue = '';
+  #attr: 'id' | 'src' | undefined;
+  #id: string | undefined;
+  #src: string | undefined;
+  #marked = false;
+  /** Offset of the `<` of our own script element while inside it, else -1. */
+  #oursStart = -1;
+  // Where the next `>`, `"` and `'` are in the current chunk (its length for none): found once, used
+  // by every tag before them, so skipping ordinary tags reads each char once.
+  #nextGt = -1;
+  #nextDoubleQuote = -1;
+  #nextSingleQuote = -1;
+
+  constructor(listener: ScanListener) {
+    this.#listener = listener;
+  }
+
+  /** Offset just past the last char scanned. */
+  get position(): number {
+    return this.#base;
+  }
+
+  /**
+   * The earliest offset a later chunk may still report on, or -1: the `<` of an unfinished tag that
+   * may turn out to be one we look for, or the start of our own unfinished script element.
+   */
+  get holdFrom(): number {
+    if (this.#oursStart !== -1 && this.#base - this.#oursStart <= MAX_OURS_ELEMENT) return this.#oursStart;
+    return this.#mayReport() && this.#base - this.#tagStart <= MAX_TAG ? this.#tagStart : -1;
+  }
+
+  #mayReport(): boolean {
+    switch (this.#state) {
+      case TAG_OPEN:
+      case END_TAG_OPEN:
+        return true;
+      case TAG_NAME:
+        return this.#templateDepth === 0 && this.#name !== OTHER_NAME && this.#nameLetters <= MAX_NAME_LETTERS;
+      case BEFORE_ATTR_NAME:
+      case ATTR_NAME:
+      case AFTER_ATTR_NAME:
+      case BEFORE_ATTR_VALUE:
+      case ATTR_VALUE_DQ:
+      case ATTR_VALUE_SQ:
+      case ATTR_VALUE_UQ:
+      case AFTER_ATTR_VALUE:
+      case SELF_CLOSING:
+        return this.#templateDepth === 0 && (this.#endTag ? this.#name === HEAD_NAME || this.#name === BODY_NAME : this.#name === SCRIPT_NAME);
+      default:
+        return false;
+    }
+  }
+
+  /** Scans the next chunk, calling the listener for each thing found, in order. */
+  write(chunk: string): void {
+    const length = chunk.length;
+    let state = this.#state;
+    let i = 0;
+    this.#nextGt = this.#nextDoubleQuote = this.#nextSingleQuote = -1;
+    while (i < length) {
+      const c = chunk.charCodeAt(i);
+      switch (state) {
+        case DATA: {
+          let lt = chunk.indexOf('<', i);
+          for (let skipTo: number; lt !== -1 && (skipTo = this.#ordinaryTagEnd(chunk, lt)) !== -1; ) lt = chunk.indexOf('<', skipTo);
+          if (lt === -1) {
+            i = length;
+            continue;
+          }
+          this.#tagStart = this.#base + lt;
+          state = TAG_OPEN;
+          i = lt + 1;
+          continue;
+        }
+        case TAG_OPEN:
+          if (isAlpha(c)) {
+            this.#startName(false);
+            state = TAG_NAME;
+            continue;
+          }
+          if (c === 0x21) state = MARKUP;
+          else if (c === 0x2f) state = END_TAG_OPEN;
+          else {
+            state = c === 0x3f ? BOGUS_COMMENT : DATA;
+            continue;
+          }
+          break;
+        case END_TAG_OPEN:
+          if (isAlpha(c)) {
+            this.#startName(true);
+            state = TAG_NAME;
+            continue;
+          }
+          if (c === 0x3e) state = DATA;
+          else {
+            state = BOGUS_COMMENT;
+            continue;
+          }
+          break;
+        case TAG_NAME: {
+          let name = this.#name;
+          let letters = this.#nameLetters;
+          while (i < length) {
+            const d = chunk.charCodeAt(i);
+            if (isSpace(d) || d === 0x2f || d === 0x3e) break;
+            if (name !== OTHER_NAME) name = isAlpha(d) && letters < MAX_NAME_LETTERS ? name * 27 + ((d | 0x20) - 96) : OTHER_NAME;
+            letters++;
+            i++;
+          }
+          this.#name = name;
+          this.#nameLetters = letters;
+          if (i === length) continue;
+          this.#tracking = !this.#endTag && name === SCRIPT_NAME && this.#templateDepth === 0;
+          const d = chunk.charCodeAt(i);
+          if (d === 0x3e) state = this.#emitTag(i);
+          else state = d === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME;
+          break;
+        }
+        case BEFORE_ATTR_NAME:
+          if (isSpace(c)) break;
+          if (c === 0x2f || c === 0x3e) {
+            state = AFTER_ATTR_NAME;
+            continue;
+          }
+          this.#attrName = '';
+          state = ATTR_NAME;
+          if (c === 0x3d) {
+            // `=` here starts a name rather than a value.
+            if (this.#tracking) this.#attrName = '=';
+            break;
+          }
+          continue;
+        case ATTR_NAME: {
+          const from = i;
+          while (i < length) {
+            const d = chunk.charCodeAt(i);
+            if (isSpace(d) || d === 0x2f || d === 0x3e || d === 0x3d) break;
+            i++;
+          }
+          if (this.#tracking && this.#attrName.length <= MARKER.length) this.#attrName += chunk.slice(from, i);
+          if (i === length) continue;
+          if (this.#tracking) this.#nameAttribute();
+          if (chunk.charCodeAt(i) === 0x3d) state = BEFORE_ATTR_VALUE;
+          else {
+            state = AFTER_ATTR_NAME;
+            continue;
+          }
+          break;
+        }
+        case AFTER_ATTR_NAME:
+          if (isSpace(c)) break;
+          if (c === 0x2f) state = SELF_CLOSING;
+          else if (c === 0x3d) state = BEFORE_ATTR_VALUE;
+          else if (c === 0x3e) state = this.#emitTag(i);
+          else {
+            this.#attrName = '';
+            state = ATTR_NAME;
+            continue;
+          }
+          break;
+        case BEFORE_ATTR_VALUE:
+          if (isSpace(c)) break;
+          this.#attrValue = '';
+          if (c === 0x22) state = ATTR_VALUE_DQ;
+          else if (c === 0x27) state = ATTR_VALUE_SQ;
+          else if (c === 0x3e) state = this.#emitTag(i);
+          else {
+            state = ATTR_VALUE_UQ;
+            continue;
+          }
+          break;
+        case ATTR_VALUE_DQ:
+        case ATTR_VALUE_SQ: {
+          const quote = chunk.indexOf(state === ATTR_VALUE_DQ ? '"' : "'", i);
+          const to = quote === -1 ? length : quote;
+          this.#takeValue(chunk, i, to);
+          i = to;
+          if (quote === -1) continue;
+          this.#endValue();
+          state = AFTER_ATTR_VALUE;
+          break;
+        }
+        case ATTR_VALUE_UQ: {
+          const from = i;
+          while (i < length) {
+            const d = chunk.charCodeAt(i);
+            if (isSpace(d) || d === 0x3e) break;
+            i++;
+          }
+          this.#takeValue(chunk, from, i);
+          if (i === length) continue;
+          this.#endValue();
+          state = chunk.charCodeAt(i) === 0x3e ? this.#emitTag(i) : BEFORE_ATTR_NAME;
+          break;
+        }
+        case AFTER_ATTR_VALUE:
+          if (isSpace(c)) state = BEFORE_ATTR_NAME;
+          else if (c === 0x2f) state = SELF_CLOSING;
+          else if (c === 0x3e) state = this.#emitTag(i);
+          else {
+            state = BEFORE_ATTR_NAME;
+            continue;
+          }
+          break;
+        case SELF_CLOSING:
+          if (c === 0x3e) state = this.#emitTag(i);
+          else {
+            state = BEFORE_ATTR_NAME;
+            continue;
+          }
+          break;
+        case MARKUP:
+          if (c === 0x2d) state = MARKUP_DASH;
+          else {
+            state = BOGUS_COMMENT;
+            continue;
+          }
+          break;
+        case MARKUP_DASH:
+          if (c === 0x2d) state = COMMENT_START;
+          else {
+            state = BOGUS_COMMENT;
+            continue;
+          }
+          break;
+        case BOGUS_COMMENT: {
+          // Doctypes end at their first `>` too, quoted identifiers or not.
+          const gt = chunk.indexOf('>', i);
+          if (gt === -1) {
+            i = length;
+            continue;
+          }
+          state = DATA;
+          i = gt + 1;
+          continue;
+        }
+        case COMMENT_START:
+          if (c === 0x2d) state = COMMENT_START_DASH;
+          else if (c === 0x3e) state = DATA;
+          else {
+            state = COMMENT;
+            continue;
+          }
+          break;
+        case COMMENT_START_DASH:
+          if (c === 0x2d) state = COMMENT_END;
+          else if (c === 0x3e) state = DATA;
+          else {
+            state = COMMENT;
+            continue;
+          }
+          break;
+        case COMMENT: {
+          // `<!--` inside a comment changes nothing about where it ends: only `--` then `>` or `!>` does.
+          const dash = chunk.indexOf('-', i);
+          if (dash === -1) {
+            i = length;
+            continue;
+          }
+          state = COMMENT_END_DASH;
+          i = dash + 1;
+          continue;
+        }
+        case COMMENT_END_DASH:
+          if (c === 0x2d) state = COMMENT_END;
+          else {
+            state = COMMENT;
+            continue;
+          }
+          break;
+        case COMMENT_END:
+          if (c === 0x3e) state = DATA;
+          else if (c === 0x21) state = COMMENT_END_BANG;
+          else if (c !== 0x2d) {
+            state = COMMENT;
+            continue;
+          }
+          break;
+        case COMMENT_END_BANG:
+          if (c === 0x2d) state = COMMENT_END_DASH;
+          else if (c === 0x3e) state = DATA;
+          else {
+            state = COMMENT;
+            continue;
+          }
+          break;
+        case RAWTEXT:
+        case SCRIPT: {
+          const lt = chunk.indexOf('<', i);
+          if (lt === -1) {
+            i = length;
+            continue;
+          }
+          this.#tagStart = this.#base + lt;
+          state = state === SCRIPT ? SCRIPT_LT : RAWTEXT_LT;
+          i = lt + 1;
+          continue;
+        }
+        case RAWTEXT_LT:
+          if (c === 0x2f) {
+            this.#rawReturn = RAWTEXT;
+            state = RAW_END_OPEN;
+          } else {
+            state = RAWTEXT;
+            continue;
+          }
+          break;
+        case SCRIPT_LT:
+          if (c === 0x2f) {
+            this.#rawReturn = SCRIPT;
+            state = RAW_END_OPEN;
+          } else if (c === 0x21) state = SCRIPT_ESC_START;
+          else {
+            state = SCRIPT;
+            continue;
+          }
+          break;
+        case RAW_END_OPEN:
+          if (isAlpha(c)) {
+            this.#startName(true);
+            state = RAW_END_NAME;
+          } else state = this.#rawReturn;
+          continue;
+        case RAW_END_NAME:
+          if (isAlpha(c)) {
+            this.#addLetter(c);
+            break;
+          }
+          if (this.#name === this.#rawName && (isSpace(c) || c === 0x2f || c === 0x3e)) {
+            // The element's own end tag: read on as a tag (it may carry attributes).
+            this.#tracking = false;
+            state = c === 0x3e ? this.#emitTag(i) : c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME;
+            break;
+          }
+          state = this.#rawReturn;
+          continue;
+        case SCRIPT_ESC_START:
+          if (c === 0x2d) state = SCRIPT_ESC_START_DASH;
+          else {
+            state = SCRIPT;
+            continue;
+          }
+          break;
+        case SCRIPT_ESC_START_DASH:
+          if (c === 0x2d) state = SCRIPT_ESC_DASH_DASH;
+          else {
+            state = SCRIPT;
+            continue;
+          }
+          break;
+        case SCRIPT_ESC:
+          if (c === 0x2d) state = SCRIPT_ESC_DASH;
+          else if (c === 0x3c) {
+            this.#tagStart = this.#base + i;
+            state = SCRIPT_ESC_LT;
+          }
+          break;
+        case SCRIPT_ESC_DASH:
+        case SCRIPT_ESC_DASH_DASH:
+          if (c === 0x2d) state = SCRIPT_ESC_DASH_DASH;
+          else if (c === 0x3c) {
+            this.#tagStart = this.#base + i;
+            state = SCRIPT_ESC_LT;
+          } else state = c === 0x3e && state === SCRIPT_ESC_DASH_DASH ? SCRIPT : SCRIPT_ESC;
+          break;
+        case SCRIPT_ESC_LT:
+          if (c === 0x2f) {
+            this.#rawReturn = SCRIPT_ESC;
+            state = RAW_END_OPEN;
+            break;
+          }
+          if (isAlpha(c)) {
+            this.#startName(false);
+            state = SCRIPT_DESC_START;
+          } else state = SCRIPT_ESC;
+          continue;
+        case SCRIPT_DESC_START:
+        case SCRIPT_DESC_END:
+          if (isAlpha(c)) this.#addLetter(c);
+          else if (isSpace(c) || c === 0x2f || c === 0x3e) {
+            const isScript = this.#name === SCRIPT_NAME;
+            state = state === SCRIPT_DESC_START ? (isScript ? SCRIPT_DESC : SCRIPT_ESC) : isScript ? SCRIPT_ESC : SCRIPT_DESC;
+          } else {
+            state = state === SCRIPT_DESC_START ? SCRIPT_ESC : SCRIPT_DESC;
+            continue;
+          }
+          break;
+        case SCRIPT_DESC:
+        case SCRIPT_DESC_DASH:
+        case SCRIPT_DESC_DASH_DASH:
+          if (c === 0x2d) state = state === SCRIPT_DESC ? SCRIPT_DESC_DASH : SCRIPT_DESC_DASH_DASH;
+          else if (c === 0x3c) state = SCRIPT_DESC_LT;
+          else state = c === 0x3e && state === SCRIPT_DESC_DASH_DASH ? SCRIPT : SCRIPT_DESC;
+          break;
+        case SCRIPT_DESC_LT:
+          if (c === 0x2f) {
+            this.#startName(false);
+            state = SCRIPT_DESC_END;
+            break;
+          }
+          state = SCRIPT_DESC;
+          continue;
+        default:
+          // PLAINTEXT: the rest of the page is text.
+          i = length;
+          continue;
+      }
+      i++;
+    }
+    this.#state = state;
+    this.#base += length;
+  }
+
+  /**
+   * The fast path for most tags: when the tag at `lt` is whole in this chunk, has a name that changes
+   * nothing, and no quote before its first `>` (so that `>` ends it), the index just past it; else -1.
+   */
+  #ordinaryTagEnd(chunk: string, lt: number): number {
+    const length = chunk.length;
+    let i = lt + 1;
+    if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
+    if (i >= length || !isAlpha(chunk.charCodeAt(i))) return -1;
+    let name = 0;
+    const from = i;
+    for (; i < length; i++) {
+      const d = chunk.charCodeAt(i);
+      if (isSpace(d) || d === 0x2f || d === 0x3e) break;
+      if (name !== OTHER_NAME) name = isAlpha(d) && i - from < MAX_NAME_LETTERS ? name * 27 + ((d | 0x20) - 96) : OTHER_NAME;
+    }
+    // Every stateful name has at least three letters: shorter ones need no lookup.
+    if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return -1;
+    if (chunk.charCodeAt(i) === 0x3e) return i + 1;
+    if (this.#nextGt < i) this.#nextGt = indexOrLength(chunk, '>', i);
+    if (this.#nextGt === length) return -1;
+    if (this.#nextDoubleQuote < i) this.#nextDoubleQuote = indexOrLength(chunk, '"', i);
+    if (this.#nextSingleQuote < i) this.#nextSingleQuote = indexOrLength(chunk, "'", i);
+    return this.#nextDoubleQuote < this.#nextGt || this.#nextSingleQuote < this.#nextGt ? -1 : this.#nextGt + 1;
+  }
+
+  #startName(endTag: boolean): void {
+    this.#endTag = endTag;
+    this.#name = 0;
+    this.#nameLetters = 0;
+    this.#marked = false;
+    this.#id = undefined;
+    this.#src = undefined;
+    this.#attr = undefined;
+  }
+
+  #addLetter(c: number): void {
+    this.#name = this.#name !== OTHER_NAME && this.#nameLetters < MAX_NAME_LETTERS ? this.#name * 27 + ((c | 0x20) - 96) : OTHER_NAME;
+    this.#nameLetters++;
+  }
+
+  /** An attribute name is complete: note whether it is one of ours (the first of a name counts, as in a browser). */
+  #nameAttribute(): void {
+    const name = this.#attrName.toLowerCase();
+    this.#attr = undefined;
+    if (name === MARKER) this.#marked = true;
+    else if (name === 'id' && this.#id === undefined) {
+      this.#attr = 'id';
+      this.#id = '';
+    } else if (name === 'src' && this.#src === undefined) {
+      this.#attr = 'src';
+      this.#src = '';
+    }
+  }
+
+  #takeValue(chunk: string, from: number, to: number): void {
+    if (this.#attr && this.#attrValue.length < MAX_VALUE) this.#attrValue += chunk.slice(from, Math.min(to, from + MAX_VALUE));
+  }
+
+  #endValue(): void {
+    if (this.#attr === 'id') this.#id = this.#attrValue;
+    else if (this.#attr === 'src') this.#src = this.#attrValue;
+    this.#attr = undefined;
+    this.#attrValue = '';
+  }
+
+  /** The tag whose `>` is at chunk index `at` is complete: report it and return the state it leads to. */
+  #emitTag(at: number): number {
+    const start = this.#tagStart;
+    const end = this.#base + at + 1;
+    const name = this.#name;
+    const counts = this.#templateDepth === 0 && end - start <= MAX_TAG;
+    if (this.#endTag) {
+      if (name === SCRIPT_NAME && this.#oursStart !== -1) {
+        const oursStart = this.#oursStart;
+        this.#oursStart = -1;
+        if (end - oursStart <= MAX_OURS_ELEMENT) this.#listener('ours-element', oursStart, end);
+      } else if (name === TEMPLATE_NAME) {
+        if (this.#templateDepth > 0) this.#templateDepth--;
+      } else if (counts && name === HEAD_NAME) this.#listener('head-end', start, end);
+      else if (counts && name === BODY_NAME) this.#listener('body-end', start, end);
+      return DATA;
+    }
+    if (name === SCRIPT_NAME) {
+      if (this.#tracking && counts) {
+        if (this.#marked) {
+          this.#oursStart = start;
+          this.#listener('ours', start, end);
+        }
+        if (this.#id === LOADER_ID || (this.#src !== undefined && LOADER_SRC.test(this.#src))) this.#listener('loader', start, end);
+      }
+      this.#rawName = SCRIPT_NAME;
+      return SCRIPT;
+    }
+    if (RAW_TEXT_NAMES.has(name)) {
+      this.#rawName = name;
+      return RAWTEXT;
+    }
+    if (name === TEMPLATE_NAME) this.#templateDepth++;
+    else if (name === PLAINTEXT_NAME) return PLAINTEXT;
+    return DATA;
+  }
+}
