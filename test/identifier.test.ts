@@ -154,13 +154,15 @@ describe('cache ages', () => {
 
 describe('failures render anonymous', () => {
   it('a slow HubSpot: null within timeout, and the late token is cached for the next page', async () => {
-    hubspot.latencyMs = 250;
+    const release = hubspot.hold();
+    const minted = hubspot.tokens.size;
     const { hs, errors } = setup({ timeout: 50 });
-    const started = performance.now();
+    // HubSpot has not answered when identify() settles: the page did not wait for it.
     expect(await hs.identify('ada@example.com')).toBeNull();
-    expect(performance.now() - started).toBeLessThan(240);
+    expect(hubspot.tokens.size).toBe(minted);
     expect(errors.map((e) => e.code)).toEqual(['HSI_TIMEOUT']);
-    await settle(300);
+    release();
+    await settle(100);
     const later = await hs.identify('ada@example.com');
     expect(ownerOf(later!.token)).toBe('ada@example.com');
     expect(hubspot.calls).toHaveLength(1);

@@ -51,6 +51,11 @@ export interface FakeHubSpot {
   latencyMs: number;
   /** What the token endpoint does next; `times` limits it, then it answers normally again. */
   behave(behaviour: FakeBehaviour, times?: number): void;
+  /**
+   * Holds every token answer until the returned function is called: a HubSpot that has not answered
+   * yet, for tests that check a page does not wait for it (no clock involved).
+   */
+  hold(): () => void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -99,6 +104,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   let behaviour: FakeBehaviour = { kind: 'ok' };
   let remaining = Infinity;
   let minted = 0;
+  let held: Promise<void> = Promise.resolve();
+  let release = () => {};
 
   async function handleToken(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
@@ -106,6 +113,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     try { body = JSON.parse(raw) as Partial<FakeTokenCall>; } catch { /* answered below */ }
     calls.push({ email: String(body.email), firstName: body.firstName, lastName: body.lastName, path, authorization: req.headers.authorization });
     if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
+    await held;
     const current = behaviour;
     if (--remaining <= 0) { behaviour = { kind: 'ok' }; remaining = Infinity; }
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
@@ -173,12 +181,23 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       behaviour = next;
       remaining = times;
     },
+    hold() {
+      release();
+      held = new Promise((resolve) => { release = resolve; });
+      return () => {
+        release();
+        held = Promise.resolve();
+      };
+    },
     reset() {
+      release();
+      held = Promise.resolve();
       calls.length = 0;
       behaviour = { kind: 'ok' };
       remaining = Infinity;
     },
     close() {
+      release();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },
