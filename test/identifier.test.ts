@@ -122,10 +122,13 @@ describe('cache ages', () => {
     clock.advance(6 * HOUR);
     const during = await Promise.all([hs.identify('ada@example.com'), hs.identify('ada@example.com')]);
     expect(during.map((i) => i!.token)).toEqual([first!.token, first!.token]);
-    await settle(60);
+    // Pages go on being served the cached token until the refresh lands, without another call.
+    let after = during[0];
+    while (after!.token === first!.token) {
+      await settle(10);
+      after = await hs.identify('ada@example.com');
+    }
     expect(hubspot.calls).toHaveLength(2);
-    const after = await hs.identify('ada@example.com');
-    expect(after!.token).not.toBe(first!.token);
     expect(ownerOf(after!.token)).toBe('ada@example.com');
   });
 
