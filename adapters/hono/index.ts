@@ -4,7 +4,7 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse } from '../../src/http/web-response.js';
+import { rewriteResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -42,6 +42,7 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     const found = hs.identify(c, c);
     const identity = isPromise(found) ? await found : found;
     c.set('hsIdentity', identity);
+    if (identity) c.req.raw = withoutConditionals(c.req.raw);
     await next();
     if (!identity) return;
     const rewritten = rewriteResponse(hs, identity, c.res, COMPRESSION_HINT);
