@@ -45,13 +45,19 @@ function injectingStream(hs: RequestIdentifier<any, any>, identity: Identity): T
 /**
  * The request an identified page load's handler sees: without the validators (If-None-Match,
  * If-Modified-Since) that could match a page cached for someone else, so the handler cannot answer
- * 304. The very same request when it has none.
+ * 304. The very same request when it has none (or cannot be copied).
  */
 export function withoutConditionals(request: Request): Request {
-  if (!CONDITIONALS.some((name) => request.headers.has(name))) return request;
-  const headers = new Headers(request.headers);
-  for (const name of CONDITIONALS) headers.delete(name);
-  return new Request(request, { headers });
+  try {
+    if (!CONDITIONALS.some((name) => request.headers.has(name))) return request;
+    const headers = new Headers(request.headers);
+    for (const name of CONDITIONALS) headers.delete(name);
+    return new Request(request, { headers });
+  } catch {
+    // A request that cannot be copied (an exotic runtime's own class) goes on as it came: a 304 it
+    // gets is left untouched, so the page works; only the validator rule is lost for it.
+    return request;
+  }
 }
 
 /**
