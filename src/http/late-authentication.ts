@@ -14,7 +14,7 @@ export interface LateAuthentication<Req, Res> {
   readonly options: HubSpotIdentifyOptions<Req, Res> | undefined;
   /** The binding to create it with: the default visitor (the framework's user) watched. */
   readonly binding: FrameworkBinding<Req, Res>;
-  /** Whether the visitor was absent when this request last asked: only such page loads look again. */
+  /** Whether the visitor was absent at one of this request's looks: only such page loads look again, once. */
   wasAnonymous(req: Req): boolean;
 }
 
@@ -28,7 +28,6 @@ export function watchForLateAuthentication<Req, Res>(
   const anonymous = new WeakSet<object>();
   const note = (req: Req, input: VisitorInput): VisitorInput => {
     if (absent(input)) anonymous.add(req as object);
-    else anonymous.delete(req as object);
     return input;
   };
   const watched = (resolve: (req: Req) => unknown) => (req: Req): MaybePromise<VisitorInput> => {
