@@ -6,6 +6,8 @@ import { isPromise } from '../../src/maybe-promise.js';
 import { carryIdentity, stateOf, withPrototypeHooks, type Hook, type Responder } from './response-hooks.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
+import { HubSpotIdentifyError } from '../../src/errors.js';
+import type { Report } from '../../src/report.js';
 import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
@@ -47,12 +49,30 @@ const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown)
 
 const hooks = withPrototypeHooks({ send: sendHook });
 
+/**
+ * Says once that the middleware got bare Node req/res, not Express's (no `req.app`, no `res.locals`):
+ * NestJS on Fastify passes them through middie to `app.use`. The request goes on untouched.
+ */
+function wrongFrameworkCheck(report: Report): (req: Request, res: Response) => boolean {
+  let said = false;
+  return (req, res) => {
+    if (req.app !== undefined || res.locals !== undefined) return false;
+    if (!said) {
+      said = true;
+      report(new HubSpotIdentifyError('HSI_INVALID_OPTION',
+        "hubspot-identify/express got a request that is not Express's (no req.app or res.locals): this looks like a Fastify app, e.g. NestJS on @nestjs/platform-fastify. Import hubspot-identify/fastify and register the plugin instead: await app.register(hubspotIdentify, options)."));
+    }
+    return true;
+  };
+}
+
 /** Express middleware: identifies the visitor, exposes `res.locals.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, express);
   const { tokenRoute } = hs.core.options;
   const responder: Responder = { hs, compressionHint: COMPRESSION_HINT, hooks };
+  const notExpress = wrongFrameworkCheck(hs.core.report);
 
   const proceed = (req: Request, res: Response, next: NextFunction, identity: Identity | null) => {
     res.locals.hsIdentity = identity;
@@ -64,6 +84,7 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
   };
 
   return function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (notExpress(req, res)) return next();
     if (tokenRoute !== false && req.path === tokenRoute && (req.method === 'GET' || req.method === 'HEAD')) {
       hs.tokenRoute(req, res).then(({ status, body }) => {
         res.status(status).set('Cache-Control', 'no-store').json(body);

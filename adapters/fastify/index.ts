@@ -9,6 +9,8 @@ import { dropConditionals } from '../../src/http/cache-headers.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
+import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
+import type { Report } from '../../src/report.js';
 
 export * from '../../src/index.js';
 
@@ -57,6 +59,22 @@ class ReplyHeaders implements HeaderAccess {
 
 const misused = (fix: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', fix);
 
+// Fastify sends a string without a content type as text/plain: an HTML page returned that way (a
+// NestJS controller's string, a handler's template output) goes out uninjected, so say how to fix it.
+const LOOKS_LIKE_HTML = /^\s*<(!doctype|html)[\s>]/i;
+const PLAIN_TEXT = /^\s*text\/plain\b/i;
+
+/** Says once, per plugin, that an identified page went out as text/plain. */
+function notHtmlWarning(report: Report): (reply: FastifyReply, payload: unknown) => void {
+  let said = false;
+  return (reply, payload) => {
+    if (said || typeof payload !== 'string' || !PLAIN_TEXT.test(String(reply.getHeader('content-type'))) || !LOOKS_LIKE_HTML.test(payload)) return;
+    said = true;
+    report(new HubSpotIdentifyError('HSI_NOT_HTML',
+      "An HTML page went out as text/plain (a string sent without a content type), so the visitor's identification was not injected. Set Content-Type: text/html: reply.type('text/html'), or @Header('Content-Type', 'text/html') on a NestJS controller method."));
+  };
+}
+
 const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify, options) => {
   if (typeof (fastify as Partial<typeof fastify> | undefined)?.addHook !== 'function') {
     throw misused('hubspotIdentify is a Fastify plugin, not a factory: register it as app.register(hubspotIdentify, options).');
@@ -65,7 +83,9 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   if (fastify.hasRequestDecorator('hsIdentity')) {
     throw misused('hubspot-identify is registered twice in this app: register it once, at the root, and it covers every route.');
   }
-  const hs = createRequestIdentifier(options, fastifyBinding);
+  const late = watchForLateAuthentication(options, fastifyBinding);
+  const hs = createRequestIdentifier(late.options, late.binding);
+  const warnNotHtml = notHtmlWarning(hs.core.report);
   const { tokenRoute } = hs.core.options;
   fastify.decorateRequest('hsIdentity', null);
   // reply.locals is @fastify/view's (it decorates it and gives each request its own object): not
@@ -100,14 +120,30 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     }, done);
   });
 
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    const identity = request.hsIdentity;
-    if (!identity || hs.respond(identity, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT) !== 'inject') return done(null, payload);
+  const rewrite = (reply: FastifyReply, payload: unknown, identity: Identity, done: (error: Error | null, payload?: unknown) => void) => {
+    const verdict = hs.respond(identity, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
+    if (verdict === 'untouched') warnNotHtml(reply, payload);
+    if (verdict !== 'inject') return done(null, payload);
     const rewritten = injectBody(hs.core, payload, identity);
     if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
     done(null, rewritten.body);
+  };
+
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const identity = request.hsIdentity;
+    if (identity) return rewrite(reply, payload, identity, done);
+    if (!late.wasAnonymous(request)) return done(null, payload);
+    // A route preHandler or a NestJS guard set the user after our preHandler: identify now, within `timeout`.
+    const found = hs.identify(request, reply);
+    const settle = (value: Identity | null) => {
+      carry(request, reply, value);
+      if (value) rewrite(reply, payload, value, done);
+      else done(null, payload);
+    };
+    if (isPromise(found)) found.then(settle, () => done(null, payload));
+    else settle(found);
   });
 };
 

@@ -4,7 +4,7 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding, type RequestIdentifier } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse } from '../../src/http/web-response.js';
+import { rewriteResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -62,8 +62,10 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     const found = hs.identify(request, request);
     const identity = isPromise(found) ? await found : found;
     identities.set(request, identity);
-    const response = await handler(request, ...rest);
-    return identity ? rewriteResponse(hs, identity, response, COMPRESSION_HINT) : response;
+    if (!identity) return handler(request, ...rest);
+    const seen = withoutConditionals(request);
+    if (seen !== request) identities.set(seen, identity);
+    return rewriteResponse(hs, identity, await handler(seen, ...rest), COMPRESSION_HINT);
   };
 }
 

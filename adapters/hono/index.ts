@@ -4,7 +4,8 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse } from '../../src/http/web-response.js';
+import { rewriteResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
+import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
 
 export * from '../../src/index.js';
 
@@ -32,8 +33,16 @@ const honoBinding: FrameworkBinding<Context, Context> = {
 
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
-  const hs = createRequestIdentifier(options, honoBinding);
+  const late = watchForLateAuthentication(options, honoBinding);
+  const hs = createRequestIdentifier(late.options, late.binding);
   const { tokenRoute } = hs.core.options;
+
+  /** A page load anonymous at first whose visitor route middleware set meanwhile: identified now, within `timeout`. */
+  const lookAgain = async (c: Context): Promise<Identity | null> => {
+    const identity = await hs.identify(c, c);
+    c.set('hsIdentity', identity);
+    return identity;
+  };
 
   return async function hubspotIdentifyMiddleware(c, next) {
     if (tokenRoute !== false && c.req.path === tokenRoute && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
@@ -42,9 +51,11 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     const found = hs.identify(c, c);
     const identity = isPromise(found) ? await found : found;
     c.set('hsIdentity', identity);
+    if (identity) c.req.raw = withoutConditionals(c.req.raw);
     await next();
-    if (!identity) return;
-    const rewritten = rewriteResponse(hs, identity, c.res, COMPRESSION_HINT);
+    const sent = identity ?? (late.wasAnonymous(c) ? await lookAgain(c) : null);
+    if (!sent) return;
+    const rewritten = rewriteResponse(hs, sent, c.res, COMPRESSION_HINT);
     if (rewritten === c.res) return;
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.

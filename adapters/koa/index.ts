@@ -7,6 +7,7 @@ import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
+import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
 
 export * from '../../src/index.js';
 
@@ -31,8 +32,16 @@ const koa: FrameworkBinding<Context, Context> = {
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: KoaOptions): Middleware {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
-  const hs = createRequestIdentifier(options, koa);
+  const late = watchForLateAuthentication(options, koa);
+  const hs = createRequestIdentifier(late.options, late.binding);
   const { tokenRoute } = hs.core.options;
+
+  /** A page load anonymous at first whose visitor router-level auth set meanwhile: identified now, within `timeout`. */
+  const lookAgain = async (ctx: Context): Promise<Identity | null> => {
+    const identity = await hs.identify(ctx, ctx);
+    ctx.state.hsIdentity = identity;
+    return identity;
+  };
 
   return async function hubspotIdentifyMiddleware(ctx, next) {
     if (tokenRoute !== false && ctx.path === tokenRoute && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
@@ -45,12 +54,12 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     const found = hs.identify(ctx, ctx);
     const identity = isPromise(found) ? await found : found;
     ctx.state.hsIdentity = identity;
-    if (!identity) return next();
-    dropConditionals(ctx.req.headers);
+    if (identity) dropConditionals(ctx.req.headers);
     await next();
-    if (ctx.headerSent || hs.respond(identity, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT) !== 'inject') return;
+    const sent = identity ?? (late.wasAnonymous(ctx) ? await lookAgain(ctx) : null);
+    if (!sent || ctx.headerSent || hs.respond(sent, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT) !== 'inject') return;
     // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
-    const rewritten = injectBody(hs.core, ctx.body, identity);
+    const rewritten = injectBody(hs.core, ctx.body, sent);
     if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
   };
 }

@@ -12,7 +12,7 @@ export function privateCacheControl(existing: unknown): string {
 
 // Request headers that let a framework answer 304 from a validator: on an identified page load, the
 // validator may be of a page cached for someone else (or anonymous), so the page is sent in full.
-const CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
+export const CONDITIONALS = ['if-none-match', 'if-modified-since'] as const;
 
 /** Drops the conditional headers of an identified page load (Node's lower-cased request headers). */
 export function dropConditionals(headers: Record<string, unknown>): void {

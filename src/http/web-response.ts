@@ -1,26 +1,30 @@
-// The web-standard Response rewrite (fetch handlers, Hono): the same rules as the Node adapters, over Headers and ReadableStream.
+// The web-standard side of the shared rules (fetch handlers, Hono): Request validators, Response headers and ReadableStream bodies.
 import type { Identity } from '../identifier.js';
-import { isHtml } from './page-load.js';
+import { CONDITIONALS } from './cache-headers.js';
 import type { RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
-import { allowScriptByHash, makePrivate, statusTakesScript, type HeaderAccess } from './response-policy.js';
+import type { HeaderAccess } from './response-policy.js';
 
-const SCRIPT_END = '</script>';
-
-function headerAccess(headers: Headers): HeaderAccess {
+/**
+ * The response's headers as the rules read them, copied on the first write: a Response's own
+ * headers may be immutable (fetch() answers, Response.redirect), and a response the rules leave
+ * untouched costs no copy.
+ */
+function copyOnWrite(original: Headers): HeaderAccess & { copy(): Headers | undefined } {
+  let copy: Headers | undefined;
+  const writable = () => (copy ??= new Headers(original));
   return {
-    get: (name) => headers.get(name) ?? undefined,
+    get: (name) => (copy ?? original).get(name) ?? undefined,
     set: (name, value) => {
+      const headers = writable();
       if (!Array.isArray(value)) return headers.set(name, value);
       headers.delete(name);
       for (const item of value) headers.append(name, item);
     },
-    remove: (name) => headers.delete(name),
+    remove: (name) => {
+      if ((copy ?? original).has(name)) writable().delete(name);
+    },
+    copy: () => copy,
   };
-}
-
-/** The text inside the identity's script element, as a CSP hash covers it. */
-function scriptText(scriptTag: string): string {
-  return scriptTag.slice(scriptTag.indexOf('>') + 1, scriptTag.length - SCRIPT_END.length);
 }
 
 /** A stream that passes HTML through, injecting the identity's script on the fly; bytes in, bytes out. */
@@ -39,27 +43,43 @@ function injectingStream(hs: RequestIdentifier<any, any>, identity: Identity): T
 }
 
 /**
- * The response an identified request sends. Only HTML of 200 and error pages changes: it becomes
- * private (it carries the identity, or may: the handler had it) and, unless it is encoded or
- * `inject` is off, its body is streamed through the injector without being buffered. Every other
- * response comes back as the very same object. On any internal failure, the original comes back.
+ * The request an identified page load's handler sees: without the validators (If-None-Match,
+ * If-Modified-Since) that could match a page cached for someone else, so the handler cannot answer
+ * 304. The very same request when it has none (or cannot be copied).
+ */
+export function withoutConditionals(request: Request): Request {
+  try {
+    if (!CONDITIONALS.some((name) => request.headers.has(name))) return request;
+    const headers = new Headers(request.headers);
+    for (const name of CONDITIONALS) headers.delete(name);
+    return new Request(request, { headers });
+  } catch {
+    // A request that cannot be copied (an exotic runtime's own class) goes on as it came: a 304 it
+    // gets is left untouched, so the page works; only the validator rule is lost for it.
+    return request;
+  }
+}
+
+/**
+ * The response an identified request sends, by the shared rules (`respond()`): HTML of 200 and error
+ * pages becomes private (CSP hash added without a nonce) and, unless encoded or `inject` is off, its
+ * body is streamed through the injector without being buffered. Every other response comes back as
+ * the very same object. On any internal failure, the original comes back.
  */
 export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string): Response {
   try {
-    if (!statusTakesScript(response.status) || !isHtml(response.headers.get('Content-Type'))) return response;
     if (response.bodyUsed) return response;
-    // A copy: a Response's own headers may be immutable (fetch() answers, Response.redirect).
-    const headers = new Headers(response.headers);
-    const access = headerAccess(headers);
-    makePrivate(access);
+    const headers = copyOnWrite(response.headers);
+    const verdict = hs.respond(identity, response.status, headers, compressionHint);
+    const changed = headers.copy();
+    if (verdict === 'untouched' || !changed) return response;
     let body: ReadableStream<Uint8Array> | null = response.body;
-    if (hs.shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint)) {
+    if (verdict === 'inject') {
       // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
-      headers.delete('Content-Length');
-      if (!identity.scriptTag.includes(' nonce="')) allowScriptByHash(access, scriptText(identity.scriptTag));
+      changed.delete('Content-Length');
       if (body) body = body.pipeThrough(injectingStream(hs, identity));
     }
-    return new Response(body as BodyInit | null, { status: response.status, statusText: response.statusText, headers });
+    return new Response(body as BodyInit | null, { status: response.status, statusText: response.statusText, headers: changed });
   } catch {
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;

@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { identityOf, withHubSpotIdentify, type FetchOptions } from '../../adapters/fetch/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
 import { send } from './express-app.js';
-import type { Harness } from './harness.js';
+import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
 
 type Route = (request: Request) => Response;
 
@@ -37,6 +37,22 @@ const routes: Record<string, Route> = {
   'GET /public': () => html(PAGE, { 'cache-control': 'public, max-age=600' }),
   'GET /no-store': () => html(PAGE, { 'cache-control': 'no-store' }),
   'GET /encoded': () => html(new Uint8Array(GZIPPED_PAGE), { 'content-encoding': 'gzip' }),
+  'GET /partial': () => new Response(PAGE.slice(0, 60), { status: 206, headers: { 'content-type': HTML, 'content-range': PARTIAL_RANGE } }),
+  'GET /redirect': () => new Response(PAGE, { status: 302, headers: { 'content-type': HTML, location: '/page' } }),
+  'GET /no-content': () => new Response(null, { status: 204, headers: { 'content-type': HTML } }),
+  'GET /error': () => new Response(PAGE, { status: 500, headers: { 'content-type': HTML } }),
+  // The conditional GET a fetch framework or CDN-style handler does from the request's validators.
+  'GET /validated': (request) => matchesValidators({ 'if-none-match': request.headers.get('if-none-match') ?? undefined, 'if-modified-since': request.headers.get('if-modified-since') ?? undefined })
+    ? new Response(null, { status: 304, headers: VALIDATED_HEADERS })
+    : html(PAGE, VALIDATED_HEADERS),
+  'GET /asset': () => new Response(ASSET, { headers: ASSET_HEADERS }),
+  'GET /cookies': () => {
+    const headers = new Headers({ 'content-type': HTML });
+    headers.append('set-cookie', 'a=1; Path=/');
+    headers.append('set-cookie', 'b=2; Path=/');
+    return new Response(PAGE, { headers });
+  },
+  'GET /csp': () => html(PAGE, { 'content-security-policy': STRICT_CSP, 'content-security-policy-report-only': STRICT_CSP }),
 };
 
 /** The app's own handler: a router over `routes` (HEAD answered as GET), 404 otherwise. */

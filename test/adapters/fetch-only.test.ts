@@ -142,6 +142,26 @@ describe('withHubSpotIdentify', () => {
     expect(logger.lines.filter((line) => line.includes('HSI_NO_INSERTION_POINT'))).toHaveLength(1);
   });
 
+  it("an identified visitor's If-None-Match reached the handler, which could answer 304 with a page cached for someone else: it sees a copy without validators, identityOf still works, the rest is kept", async () => {
+    let seen: Request | undefined;
+    const handler = withHubSpotIdentify((request) => { seen = request; return new Response(PAGE, { headers: HTML }); }, options());
+    const original = pageLoad('/', { headers: { 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 02 Nov 2026 10:00:00 GMT', 'x-kept': 'yes' } });
+    await handler(original);
+    expect(seen).not.toBe(original);
+    expect(seen!.headers.get('if-none-match')).toBeNull();
+    expect(seen!.headers.get('if-modified-since')).toBeNull();
+    expect(seen!.headers.get('x-kept')).toBe('yes');
+    expect(seen!.url).toBe(original.url);
+    expect(identityOf(seen!)?.email).toBe('ada@example.com');
+    expect(identityOf(original)?.email).toBe('ada@example.com');
+    const plain = pageLoad('/');
+    await handler(plain);
+    expect(seen).toBe(plain);
+    const anonymous = pageLoad('/', { headers: { 'if-none-match': '"v1"' } });
+    await withHubSpotIdentify((request) => { seen = request; return new Response(PAGE, { headers: HTML }); }, options({ visitor: () => null }))(anonymous);
+    expect(seen).toBe(anonymous);
+  });
+
   it('the tokenRoute option answers at its path without calling the handler', async () => {
     let called = 0;
     const handler = withHubSpotIdentify(() => { called++; return new Response('app'); }, options({ tokenRoute: '/hs-token' }));

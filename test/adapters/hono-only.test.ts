@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
+import { etag } from 'hono/etag';
 import { setCookie } from 'hono/cookie';
 import { NONCE, secureHeaders } from 'hono/secure-headers';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,20 @@ describe('hono', () => {
     expect(response.headers.get('etag')).toBeNull();
     expect(response.headers.get('cache-control')).toBe('private, max-age=600');
     expect(response.headers.get('content-length')).toBeNull();
+  });
+
+  it("hono/etag answered an identified visitor's If-None-Match with 304, a page cached with someone else's token: it sees no validator, the page goes out whole", async () => {
+    const app = new Hono();
+    app.use(hubspotIdentify(options()));
+    app.use(etag());
+    app.get('/', (c) => c.html(PAGE));
+    const tag = (await app.request(pageLoad('/', { accept: 'application/json' }))).headers.get('etag')!;
+    expect(tag).toMatch(/^"/);
+    expect((await app.request(pageLoad('/', { accept: 'application/json', 'if-none-match': tag }))).status).toBe(304);
+    const response = await app.request(pageLoad('/', { 'if-none-match': tag }));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('data-hubspot-identify');
+    expect(response.headers.get('etag')).toBeNull();
   });
 
   it('keeps every cookie hono/cookie set', async () => {
