@@ -1,14 +1,19 @@
-// What the widget receives, in real headless Chromium, for each framework.
+// What the widget receives, in real headless Chromium, for each framework (Hono and a wrapped fetch handler through @hono/node-server).
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { NONCE, secureHeaders } from 'hono/secure-headers';
 import Koa from 'koa';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hubspotIdentify as expressIdentify } from '../adapters/express/index.js';
 import fastifyIdentify from '../adapters/fastify/index.js';
+import { withHubSpotIdentify } from '../adapters/fetch/index.js';
+import { hubspotIdentify as honoIdentify } from '../adapters/hono/index.js';
 import { hubspotIdentify as koaIdentify } from '../adapters/koa/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
 import { launchChromium } from './helpers/browser.js';
@@ -26,7 +31,7 @@ afterAll(async () => {
 beforeEach(() => hubspot.reset());
 
 /** The user from the `user` cookie, as a session middleware would give it. */
-function userFromCookie(cookie: string | undefined): { email: string } | undefined {
+function userFromCookie(cookie: string | null | undefined): { email: string } | undefined {
   const value = /(?:^|;\s*)user=([^;]*)/.exec(cookie ?? '')?.[1];
   return value ? { email: decodeURIComponent(value) } : undefined;
 }
@@ -88,6 +93,35 @@ const frameworks: Record<string, () => Promise<Server>> = {
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return app.server;
+  },
+  hono: async () => {
+    const app = new Hono();
+    app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: [NONCE], connectSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } }));
+    app.use(async (c, next) => {
+      c.set('user' as never, userFromCookie(c.req.header('cookie')) as never);
+      await next();
+    });
+    app.use(honoIdentify(options()));
+    app.get('/page', (c) => c.html(page(c.get('secureHeadersNonce') as string)));
+    return serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  },
+  fetch: async () => {
+    // A bare handler that makes its own nonce and passes it to the wrapper in a request header, as Next.js middleware does.
+    const handler = (request: Request) => {
+      const nonce = request.headers.get('x-nonce')!;
+      return new Response(page(nonce), { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp(nonce) } });
+    };
+    const wrapped = withHubSpotIdentify(handler, {
+      ...options(),
+      visitor: (request) => userFromCookie(request.headers.get('cookie')),
+      nonce: (request) => request.headers.get('x-nonce'),
+    });
+    const withNonce = (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set('x-nonce', nonceNew());
+      return wrapped(new Request(request, { headers }));
+    };
+    return serve({ fetch: withNonce, port: 0, hostname: '127.0.0.1' }) as Server;
   },
 };
 
