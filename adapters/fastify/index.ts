@@ -6,7 +6,7 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 
@@ -36,7 +36,12 @@ const fastifyBinding: FrameworkBinding<FastifyRequest, FastifyReply> = {
   method: (request) => request.method,
   accept: (request) => request.headers.accept,
   nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
+  cookie: (request) => request.headers.cookie,
+  secure: (request) => request.protocol === 'https',
 };
+
+// The logout marker's step of a request, when it has one (the rare page: first login, logout, change of visitor).
+const steps = new WeakMap<FastifyRequest, PageStep>();
 
 /** A reply's headers, as the shared rules read them. */
 class ReplyHeaders implements HeaderAccess {
@@ -78,7 +83,10 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     });
   }
 
-  const carry = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
+  const carry = (request: FastifyRequest, reply: FastifyReply, found: Identity | null) => {
+    const step = found ? hs.markIdentified(request, reply, found) : undefined;
+    if (step) steps.set(request, step);
+    const identity = step ? step.identity : found;
     request.hsIdentity = identity;
     const withLocals = reply as WithLocals;
     if (withLocals.locals) withLocals.locals['hsIdentity'] = identity;
@@ -100,14 +108,29 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     }, done);
   });
 
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    const identity = request.hsIdentity;
-    if (!identity || hs.respond(identity, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT) !== 'inject') return done(null, payload);
-    const rewritten = injectBody(hs.core, payload, identity);
+  /** Applies the rules to a reply carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  const rewrite = (reply: FastifyReply, payload: unknown, carried: Identity, setCookie: string | undefined, done: (error: Error | null, payload?: unknown) => void) => {
+    const verdict = hs.respond(carried, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
+    // reply.header appends to set-cookie rather than replacing it.
+    if (verdict !== 'untouched' && setCookie) reply.header('set-cookie', setCookie);
+    if (verdict !== 'inject') return done(null, payload);
+    const rewritten = injectBody(hs.core, payload, carried);
     if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
     done(null, rewritten.body);
+  };
+
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const identity = request.hsIdentity;
+    if (identity) {
+      const step = steps.get(request);
+      return rewrite(reply, payload, step ? step.carried : identity, step?.setCookie, done);
+    }
+    // An anonymous page that arrives with the logout marker resets the widget.
+    const found = hs.markAnonymous(request, reply);
+    if (!isPromise(found)) return found ? rewrite(reply, payload, found.carried, found.setCookie, done) : done(null, payload);
+    found.then((step) => (step ? rewrite(reply, payload, step.carried, step.setCookie, done) : done(null, payload)), () => done(null, payload));
   });
 };
 

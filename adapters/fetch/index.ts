@@ -4,7 +4,7 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding, type RequestIdentifier } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse } from '../../src/http/web-response.js';
+import { pageResponse, tokenRouteResponse } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -19,6 +19,8 @@ const fetchBinding: FrameworkBinding<Request, Request> = {
   method: (request) => request.method,
   accept: (request) => request.headers.get('Accept') ?? undefined,
   nonce: () => undefined,
+  cookie: (request) => request.headers.get('Cookie') ?? undefined,
+  secure: (request) => request.url.startsWith('https:'),
 };
 
 const COMPRESSION_HINT = 'Compress outside the wrapped handler (or let the server or CDN compress), so that the script is injected first.';
@@ -61,9 +63,10 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     if (answersTokenRoute(request, tokenRoute)) return tokenRouteResponse(await hs.tokenRoute(request, request));
     const found = hs.identify(request, request);
     const identity = isPromise(found) ? await found : found;
-    identities.set(request, identity);
+    const step = identity ? hs.markIdentified(request, request, identity) : undefined;
+    identities.set(request, step ? step.identity : identity);
     const response = await handler(request, ...rest);
-    return identity ? rewriteResponse(hs, identity, response, COMPRESSION_HINT) : response;
+    return pageResponse(hs, request, request, identity, step, response, COMPRESSION_HINT);
   };
 }
 

@@ -4,7 +4,7 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse } from '../../src/http/web-response.js';
+import { pageResponse, tokenRouteResponse } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -28,6 +28,8 @@ const honoBinding: FrameworkBinding<Context, Context> = {
   method: (c) => c.req.method,
   accept: (c) => c.req.header('Accept'),
   nonce: (c) => variable(c, 'secureHeadersNonce'),
+  cookie: (c) => c.req.header('Cookie'),
+  secure: (c) => c.req.url.startsWith('https:'),
 };
 
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
@@ -41,10 +43,11 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     }
     const found = hs.identify(c, c);
     const identity = isPromise(found) ? await found : found;
-    c.set('hsIdentity', identity);
+    const step = identity ? hs.markIdentified(c, c, identity) : undefined;
+    c.set('hsIdentity', step ? step.identity : identity);
     await next();
-    if (!identity) return;
-    const rewritten = rewriteResponse(hs, identity, c.res, COMPRESSION_HINT);
+    const response = pageResponse(hs, c, c, identity, step, c.res, COMPRESSION_HINT);
+    const rewritten = isPromise(response) ? await response : response;
     if (rewritten === c.res) return;
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.

@@ -26,6 +26,8 @@ const koa: FrameworkBinding<Context, Context> = {
   method: (ctx) => ctx.method,
   accept: (ctx) => ctx.get('Accept') || undefined,
   nonce: (ctx) => ctx.state['cspNonce'],
+  cookie: (ctx) => ctx.get('Cookie') || undefined,
+  secure: (ctx) => ctx.secure,
 };
 
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
@@ -33,6 +35,25 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, koa);
   const { tokenRoute } = hs.core.options;
+
+  /** Applies the rules to a response carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  const carry = (ctx: Context, carried: Identity, setCookie: string | undefined) => {
+    if (ctx.headerSent) return;
+    const verdict = hs.respond(carried, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT);
+    if (verdict === 'untouched') return;
+    if (setCookie) ctx.append('Set-Cookie', setCookie);
+    if (verdict !== 'inject') return;
+    // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
+    const rewritten = injectBody(hs.core, ctx.body, carried);
+    if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
+  };
+
+  /** An anonymous page that arrives with the logout marker resets the widget. */
+  const resetIfMarked = async (ctx: Context) => {
+    const found = hs.markAnonymous(ctx, ctx);
+    const step = isPromise(found) ? await found : found;
+    if (step) carry(ctx, step.carried, step.setCookie);
+  };
 
   return async function hubspotIdentifyMiddleware(ctx, next) {
     if (tokenRoute !== false && ctx.path === tokenRoute && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
@@ -44,14 +65,16 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     }
     const found = hs.identify(ctx, ctx);
     const identity = isPromise(found) ? await found : found;
-    ctx.state.hsIdentity = identity;
-    if (!identity) return next();
+    if (!identity) {
+      ctx.state.hsIdentity = null;
+      await next();
+      return resetIfMarked(ctx);
+    }
+    const step = hs.markIdentified(ctx, ctx, identity);
+    ctx.state.hsIdentity = step ? step.identity : identity;
     dropConditionals(ctx.req.headers);
     await next();
-    if (ctx.headerSent || hs.respond(identity, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT) !== 'inject') return;
-    // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
-    const rewritten = injectBody(hs.core, ctx.body, identity);
-    if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
+    carry(ctx, step ? step.carried : identity, step?.setCookie);
   };
 }
 

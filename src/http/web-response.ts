@@ -1,7 +1,8 @@
 // The web-standard Response rewrite (fetch handlers, Hono): the same rules as the Node adapters, over Headers and ReadableStream.
 import type { Identity } from '../identifier.js';
 import { isHtml } from './page-load.js';
-import type { RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import type { PageStep, RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
 import { allowScriptByHash, makePrivate, statusTakesScript, type HeaderAccess } from './response-policy.js';
 
 const SCRIPT_END = '</script>';
@@ -43,8 +44,9 @@ function injectingStream(hs: RequestIdentifier<any, any>, identity: Identity): T
  * private (it carries the identity, or may: the handler had it) and, unless it is encoded or
  * `inject` is off, its body is streamed through the injector without being buffered. Every other
  * response comes back as the very same object. On any internal failure, the original comes back.
+ * `setCookie` (the logout marker's) is appended to the HTML that changes.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string): Response {
+export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): Response {
   try {
     if (!statusTakesScript(response.status) || !isHtml(response.headers.get('Content-Type'))) return response;
     if (response.bodyUsed) return response;
@@ -52,6 +54,7 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     const headers = new Headers(response.headers);
     const access = headerAccess(headers);
     makePrivate(access);
+    if (setCookie) headers.append('Set-Cookie', setCookie);
     let body: ReadableStream<Uint8Array> | null = response.body;
     if (hs.shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint)) {
       // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
@@ -64,6 +67,20 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;
   }
+}
+
+/**
+ * The response of a request the middleware identified (or not): rewritten for its identity, or its
+ * logout-marker step (made with markIdentified before the handler ran); an anonymous page that
+ * arrives with the marker gets the reset script and the marker expired.
+ */
+export function pageResponse<Req, Res>(
+  hs: RequestIdentifier<Req, Res>, req: Req, res: Res, identity: Identity | null, step: PageStep | undefined, response: Response, compressionHint: string,
+): MaybePromise<Response> {
+  if (identity) return rewriteResponse(hs, step ? step.carried : identity, response, compressionHint, step?.setCookie);
+  const reset = hs.markAnonymous(req, res);
+  const apply = (found: PageStep | undefined) => (found ? rewriteResponse(hs, found.carried, response, compressionHint, found.setCookie) : response);
+  return isPromise(reset) ? reset.then(apply, () => response) : apply(reset);
 }
 
 /** The `tokenRoute` answer as a Response: JSON, never cached. */
