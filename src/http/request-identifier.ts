@@ -85,6 +85,9 @@ export interface RequestIdentifier<Req, Res> {
   respond(identity: Identity, status: number, headers: HeaderAccess, compressionHint: string): Verdict;
 }
 
+// A visitor resolver that threw: the page renders anonymous, but nothing is known of its visitor (no late retry, no reset).
+const VISITOR_FAILED: unique symbol = Symbol('hubspot-identify.visitor-failed');
+
 /** Whether a visitor resolver's answer names no one (the page is anonymous). */
 const namesNoOne = (input: VisitorInput) => input === null || input === undefined || input === '' || (input as unknown) === false;
 
@@ -133,14 +136,14 @@ export function createRequestIdentifier<Req, Res>(
     return core.identifyNow(input, { request: req, nonce: typeof requestNonce === 'string' ? requestNonce : undefined });
   }
 
-  /** The visitor as the resolver says; null when it throws or rejects (said once). */
-  function visitorFor(req: Req): MaybePromise<VisitorInput> {
+  /** The visitor as the resolver says; VISITOR_FAILED when it throws or rejects (said once). */
+  function visitorFor(req: Req): MaybePromise<VisitorInput | typeof VISITOR_FAILED> {
     try {
       const input = visitorOf(req);
-      return isPromise(input) ? input.catch((error: unknown) => (failed('visitor', error), null)) : input;
+      return isPromise(input) ? input.catch((error: unknown) => (failed('visitor', error), VISITOR_FAILED)) : input;
     } catch (error) {
       failed('visitor', error);
-      return null;
+      return VISITOR_FAILED;
     }
   }
 
@@ -153,7 +156,8 @@ export function createRequestIdentifier<Req, Res>(
     }
   }
 
-  function pageVisitor(req: Req, res: Res, input: VisitorInput): MaybePromise<Identity | null | typeof ANONYMOUS_PAGE> {
+  function pageVisitor(req: Req, res: Res, input: VisitorInput | typeof VISITOR_FAILED): MaybePromise<Identity | null | typeof ANONYMOUS_PAGE> {
+    if (input === VISITOR_FAILED) return null;
     return namesNoOne(input) ? ANONYMOUS_PAGE : withVisitor(req, res, input);
   }
 
@@ -206,7 +210,8 @@ export function createRequestIdentifier<Req, Res>(
   });
 
   /** The reset step unless the visitor resolved now is the one the marker names (a logged-in visitor who got no token in time). */
-  function resetUnlessMarked(req: Req, res: Res, input: VisitorInput, marker: string): MaybePromise<PageStep | undefined> {
+  function resetUnlessMarked(req: Req, res: Res, input: VisitorInput | typeof VISITOR_FAILED, marker: string): MaybePromise<PageStep | undefined> {
+    if (input === VISITOR_FAILED) return undefined;
     const check = checkVisitor(input);
     if (!check.ok || !check.visitor) return resetStep(req, res);
     const email = check.visitor.email;
@@ -235,7 +240,8 @@ export function createRequestIdentifier<Req, Res>(
 
   function identifyLate(req: Req, res: Res): MaybePromise<PageStep | undefined> {
     const input = visitorFor(req);
-    const withInput = (visitor: VisitorInput): MaybePromise<PageStep | undefined> => {
+    const withInput = (visitor: VisitorInput | typeof VISITOR_FAILED): MaybePromise<PageStep | undefined> => {
+      if (visitor === VISITOR_FAILED) return undefined;
       if (namesNoOne(visitor)) return markerIn(req) === undefined ? undefined : resetStep(req, res);
       const identity = withVisitor(req, res, visitor);
       return isPromise(identity) ? identity.then((late) => lateStep(req, res, late)) : lateStep(req, res, identity);
@@ -258,7 +264,8 @@ export function createRequestIdentifier<Req, Res>(
     identifyLate,
 
     async tokenRoute(req, res) {
-      const input = await visitorFor(req);
+      const resolved = await visitorFor(req);
+      const input = resolved === VISITOR_FAILED ? null : resolved;
       const identity = await withVisitor(req, res, input);
       if (identity) return { status: 200, body: { email: identity.email, token: identity.token, expiresAt: identity.expiresAt } };
       const anonymous = input === null || input === undefined || input === '';
