@@ -73,7 +73,7 @@ describe.each([expressHarness, koaHarness, fastifyHarness, fetchHarness, honoHar
   });
 
   async function start(options: HubSpotIdentifyOptions<any, any> = {}): Promise<AppUnderTest> {
-    app = await harness.start({ accessToken: 'pat-test', baseUrl: hubspot().baseUrl, logger: { warn() {}, error() {} }, ...options });
+    app = await harness.start({ accessToken: 'pat-test', baseUrl: hubspot().baseUrl, logger: false, ...options });
     return app;
   }
 
@@ -160,7 +160,7 @@ describe.each([expressHarness, koaHarness, fastifyHarness, fetchHarness, honoHar
     const target = await start();
     const marker = markerPair(await get(target, '/page', ADA));
     await app!.close();
-    app = await harness.start({ accessToken: 'pat-test', baseUrl: 'http://127.0.0.1:9', logger: { warn() {}, error() {} }, timeout: 200 });
+    app = await harness.start({ accessToken: 'pat-test', baseUrl: 'http://127.0.0.1:9', logger: false, timeout: 200 });
     const failed = await get(app, '/page', ADA, marker);
     expect(failed.text).toBe(PAGE);
     expect(cookiesOf(failed)).toEqual([]);
