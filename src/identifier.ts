@@ -12,6 +12,7 @@ import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/s
 import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
 import { accountOf, checkVisitor } from './tokens/visitor.js';
+import { markerValue } from './http/logout-marker.js';
 
 /** An identified visitor, as templates see it (`hsIdentity`). */
 export interface Identity {
@@ -51,6 +52,8 @@ export interface Identifier<Req = unknown, Res = unknown> {
   readonly report: Report;
   /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
   createInjector(identity: Identity): StreamingInjector;
+  /** @internal The logout marker's value for the visitor of an identity this identifier made. */
+  markerOf(identity: Identity): string | undefined;
   /** @internal Says once when a page had nowhere to inject. */
   noteOutcome(outcome: InjectOutcome | undefined): void;
 }
@@ -95,15 +98,18 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
   });
 
   // Cache hits build nothing: the identity (frozen, shared) and its script body are kept per token and email.
-  const identities = new LRUCache<string, { identity: Identity; body: string }>({ max: resolved.cache.max });
-  const identityOf = (email: string, { token, createdAt }: StoredToken) => {
+  const identities = new LRUCache<string, { identity: Identity; body: string; marker: string }>({ max: resolved.cache.max });
+  // The logout marker of each identity handed out, worked out once with it (it needs the access token).
+  const markers = new WeakMap<Identity, string>();
+  const identityOf = (email: string, { token, createdAt }: StoredToken, accessToken: string) => {
     const memoKey = `${token}\n${email}`;
     let built = identities.get(memoKey);
     if (!built) {
       const expiresAt = createdAt + TOKEN_LIFETIME;
       const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
-      built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body };
+      built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body, marker: markerValue(accessToken, email) };
+      markers.set(built.identity, built.marker);
       identities.set(memoKey, built);
     }
     return built;
@@ -119,16 +125,19 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     }
   };
 
-  const finish = (email: string, entry: StoredToken | null, nonce: string | null | undefined): Identity | null => {
+  const finish = (email: string, entry: StoredToken | null, accessToken: string, nonce: string | null | undefined): Identity | null => {
     if (entry === null) return null;
-    const base = identityOf(email, entry);
-    return nonce ? { ...base.identity, scriptTag: wrapScript(base.body, nonce) } : base.identity;
+    const base = identityOf(email, entry, accessToken);
+    if (!nonce) return base.identity;
+    const identity = { ...base.identity, scriptTag: wrapScript(base.body, nonce) };
+    if (resolved.resetOnLogout) markers.set(identity, base.marker);
+    return identity;
   };
 
   const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
     const entry = source.get(accountFor(accessToken), accessToken, visitor);
-    return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, nonce)) : finish(visitor.email, entry, nonce);
+    return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, accessToken, nonce)) : finish(visitor.email, entry, accessToken, nonce);
   };
 
   const accessTokenFailed = (error: unknown): null => {
@@ -194,6 +203,10 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
 
     injectStream(identity, injectOptions = {}) {
       return createInjectingStream(tagFor(identity, injectOptions.nonce), noteOutcome);
+    },
+
+    markerOf(identity) {
+      return markers.get(identity);
     },
 
     createInjector(identity) {

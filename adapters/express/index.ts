@@ -8,7 +8,7 @@ import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
-import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
 
@@ -31,21 +31,31 @@ const express: FrameworkBinding<Request, Response> = {
   method: (req) => req.method,
   accept: (req) => req.headers.accept,
   nonce: (_req, res) => (res.locals as Record<string, unknown>)['cspNonce'],
+  cookie: (req) => req.headers.cookie,
+  secure: (req) => req.secure,
 };
 
 // res.send (and so res.render) holds the whole body: inject before Express sets Content-Length and ETag.
 const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown) {
   const state = stateOf(this);
   const res = this as Response;
-  if (state && !state.decided && (typeof body === 'string' || Buffer.isBuffer(body))) {
-    if (typeof body === 'string' && !res.get('Content-Type')) res.type('html');
-    if (state.settle(res.statusCode, true) === 'inject') {
-      const { core } = state.responder.hs;
-      body = typeof body === 'string' ? core.inject(body, state.identity) : core.injectBytes(body, state.identity);
-    }
-  }
-  return send.call(this, body);
+  if (!state || state.decided || (typeof body !== 'string' && !Buffer.isBuffer(body))) return send.call(this, body);
+  if (typeof body === 'string' && !res.get('Content-Type')) res.type('html');
+  // Late authentication (a route guard set the user): the page waits for the visitor's token, within `timeout`.
+  const late = state.identifyLate(res.statusCode);
+  if (!isPromise(late)) return sendWhole(send, res, state.settle(res.statusCode, true), body);
+  late.then(() => sendWhole(send, res, state.settle(res.statusCode, true), body)).catch((error: unknown) => res.req.next?.(error));
+  return res;
 };
+
+function sendWhole(send: (this: ServerResponse, body?: unknown) => unknown, res: Response, verdict: string, body: string | Buffer): unknown {
+  const state = stateOf(res)!;
+  if (verdict === 'inject') {
+    const { core } = state.responder.hs;
+    body = typeof body === 'string' ? core.inject(body, state.identity) : core.injectBytes(body, state.identity);
+  }
+  return send.call(res, body);
+}
 
 const hooks = withPrototypeHooks({ send: sendHook });
 
@@ -74,13 +84,32 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
   const responder: Responder = { hs, compressionHint: COMPRESSION_HINT, hooks };
   const notExpress = wrongFrameworkCheck(hs.core.report);
 
-  const proceed = (req: Request, res: Response, next: NextFunction, identity: Identity | null) => {
-    res.locals.hsIdentity = identity;
-    if (identity) {
+  const proceed = (req: Request, res: Response, next: NextFunction, found: Identity | null | typeof ANONYMOUS_PAGE) => {
+    if (found === ANONYMOUS_PAGE) {
+      // The visitor may be known by the time the page is sent (a route guard or passport.authenticate sets req.user late).
+      res.locals.hsIdentity = null;
+      carryIdentity(res, null, responder);
+    } else if (found) {
+      const step = hs.markIdentified(req, res, found);
+      res.locals.hsIdentity = step ? step.identity : found;
       dropConditionals(req.headers);
-      carryIdentity(res, identity, responder);
+      carryIdentity(res, step ? step.carried : found, responder, step?.setCookie);
+    } else {
+      res.locals.hsIdentity = null;
+      return resetIfMarked(req, res, next);
     }
     next();
+  };
+
+  /** A page load whose visitor got no token, under another visitor's marker, still resets the widget. */
+  const resetIfMarked = (req: Request, res: Response, next: NextFunction) => {
+    const carry = (step: PageStep | undefined) => {
+      if (step) carryIdentity(res, step.carried, responder, step.setCookie);
+      next();
+    };
+    const step = hs.markAnonymous(req, res);
+    if (isPromise(step)) step.then(carry, next);
+    else carry(step);
   };
 
   return function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
@@ -91,9 +120,9 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
       }, next);
       return;
     }
-    const identity = hs.identify(req, res);
-    if (isPromise(identity)) identity.then((value) => proceed(req, res, next, value), next);
-    else proceed(req, res, next, identity);
+    const found = hs.identifyPage(req, res);
+    if (isPromise(found)) found.then((value) => proceed(req, res, next, value), next);
+    else proceed(req, res, next, found);
   };
 }
 

@@ -12,8 +12,11 @@
 import type { ServerResponse } from 'node:http';
 import type { Identity } from '../../src/identifier.js';
 import type { StreamingInjector } from '../../src/html/inject-stream.js';
-import type { RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
-import { makePrivate, type HeaderAccess } from '../../src/http/response-policy.js';
+import type { PageStep, RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
+import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
+import { isHtml } from '../../src/http/page-load.js';
+import { dropConditionals } from '../../src/http/cache-headers.js';
+import { isPromise, type MaybePromise } from '../../src/maybe-promise.js';
 
 type Callback = (error?: Error | null) => void;
 type Method = (this: ServerResponse, ...args: unknown[]) => any;
@@ -27,14 +30,46 @@ export interface Responder {
   hooks: Record<string, Hook>;
 }
 
-/** What an identified response carries until it is sent; also its headers, as the shared rules read them. */
+/**
+ * What a tracked response carries until it is sent; also its headers, as the shared rules read them.
+ * `identity` is what it carries (the visitor's identity, or the logout reset script); null with
+ * `late` for a page load that was anonymous when the middleware ran (late authentication).
+ */
 export class ResponseState implements HeaderAccess {
   /** Set once the rules were applied (before the first byte, or by res.send for a whole body). */
   decided = false;
   verdict: Verdict = 'untouched';
   injector?: StreamingInjector;
+  late: boolean;
 
-  constructor(readonly res: ServerResponse, readonly responder: Responder, readonly identity: Identity, readonly own: boolean) {}
+  constructor(
+    readonly res: ServerResponse, readonly responder: Responder, public identity: Identity | null, readonly own: boolean, public setCookie?: string,
+  ) {
+    this.late = identity === null;
+  }
+
+  /**
+   * Late authentication: whether a response about to go out anonymous is a page worth identifying
+   * now (HTML of 200 or an error page), and if so the visitor as known now. Resolves once.
+   */
+  identifyLate(status: number): MaybePromise<void> {
+    if (!this.late) return;
+    this.late = false;
+    if (!statusTakesScript(status) || !isHtml(this.res.getHeader('Content-Type'))) return;
+    const { hs } = this.responder;
+    const step = hs.identifyLate(this.res.req, this.res);
+    return isPromise(step) ? step.then((found) => this.adopt(found)) : this.adopt(step);
+  }
+
+  private adopt(step: PageStep | undefined): void {
+    if (!step) return;
+    this.identity = step.carried;
+    this.setCookie = step.setCookie;
+    if (step.identity) {
+      (this.res as ServerResponse & { locals?: Record<string, unknown> }).locals!['hsIdentity'] = step.identity;
+      dropConditionals(this.res.req.headers);
+    }
+  }
 
   get(name: string): unknown {
     return this.res.getHeader(name);
@@ -53,8 +88,13 @@ export class ResponseState implements HeaderAccess {
     if (this.decided) return this.verdict;
     this.decided = true;
     if (this.res.headersSent) return this.verdict;
+    // Written through writeHead/write/end, a late visitor is identified only from the cache: holding raw writes is not ours to do.
+    const late = this.identifyLate(status);
+    if (isPromise(late)) late.catch(() => undefined);
+    if (this.identity === null) return this.verdict;
     const { hs, compressionHint } = this.responder;
     this.verdict = hs.respond(this.identity, status, this, compressionHint);
+    if (this.verdict !== 'untouched' && this.setCookie) this.res.appendHeader('Set-Cookie', this.setCookie);
     if (this.verdict !== 'inject' || whole) return this.verdict;
     // Written in pieces, the injected length is known only at the end; HEAD announces what GET sends.
     this.res.removeHeader('Content-Length');
@@ -185,14 +225,16 @@ export function withPrototypeHooks(extra: Record<string, Hook>): Record<string, 
 }
 
 /**
- * Makes `res` carry the identity: the shared rules applied before its headers go out, and the
- * script injected into HTML written through write/end. A response that carries one already (both a
+ * Makes `res` carry the identity (or the logout reset script), with the logout marker's Set-Cookie
+ * when there is one: the shared rules applied before its headers go out, and the script injected
+ * into HTML written through write/end. A null identity is a page load still anonymous, identified
+ * when it is sent if its visitor is known by then. A response that carries one already (both a
  * parent and a mounted app use the middleware) keeps its first.
  */
-export function carryIdentity(res: ServerResponse, identity: Identity, responder: Responder): void {
+export function carryIdentity(res: ServerResponse, identity: Identity | null, responder: Responder, setCookie?: string): void {
   if (states.has(res)) return;
   const own = Object.hasOwn(res, 'write') || Object.hasOwn(res, 'end');
-  states.set(res, new ResponseState(res, responder, identity, own));
+  states.set(res, new ResponseState(res, responder, identity, own, setCookie));
   hookPrototype(res, responder.hooks);
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>;
   if (Object.hasOwn(res, 'writeHead')) target.writeHead = writeHeadHook(target.writeHead);

@@ -6,10 +6,9 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
-import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
 import type { Report } from '../../src/report.js';
 
 export * from '../../src/index.js';
@@ -38,7 +37,14 @@ const fastifyBinding: FrameworkBinding<FastifyRequest, FastifyReply> = {
   method: (request) => request.method,
   accept: (request) => request.headers.accept,
   nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
+  cookie: (request) => request.headers.cookie,
+  secure: (request) => request.protocol === 'https',
 };
+
+// The logout marker's step of a request, when it has one (the rare page: first login, logout, change of visitor).
+const steps = new WeakMap<FastifyRequest, PageStep>();
+// Page loads whose visitor was not named when the plugin ran: they look again when sent (late authentication).
+const anonymousPages = new WeakSet<FastifyRequest>();
 
 /** A reply's headers, as the shared rules read them. */
 class ReplyHeaders implements HeaderAccess {
@@ -83,8 +89,7 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   if (fastify.hasRequestDecorator('hsIdentity')) {
     throw misused('hubspot-identify is registered twice in this app: register it once, at the root, and it covers every route.');
   }
-  const late = watchForLateAuthentication(options, fastifyBinding);
-  const hs = createRequestIdentifier(late.options, late.binding);
+  const hs = createRequestIdentifier(options, fastifyBinding);
   const warnNotHtml = notHtmlWarning(hs.core.report);
   const { tokenRoute } = hs.core.options;
   fastify.decorateRequest('hsIdentity', null);
@@ -98,18 +103,27 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     });
   }
 
-  const carry = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
+  const showIdentity = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
     request.hsIdentity = identity;
     const withLocals = reply as WithLocals;
     if (withLocals.locals) withLocals.locals['hsIdentity'] = identity;
     else withLocals.locals = { hsIdentity: identity };
+  };
+
+  const carry = (request: FastifyRequest, reply: FastifyReply, found: Identity | null | typeof ANONYMOUS_PAGE) => {
+    if (found === ANONYMOUS_PAGE) anonymousPages.add(request);
+    const identified = found === ANONYMOUS_PAGE ? null : found;
+    const step = identified ? hs.markIdentified(request, reply, identified) : undefined;
+    if (step) steps.set(request, step);
+    const identity = step ? step.identity : identified;
+    showIdentity(request, reply, identity);
     if (identity) dropConditionals(request.raw.headers);
   };
 
   // Callback-style hooks: on a cache hit nothing here waits, so the reply goes out in the same tick.
   fastify.addHook('preHandler', (request, reply, done) => {
     if (tokenRoute !== false && request.routeOptions.url === tokenRoute) return done();
-    const identity = hs.identify(request, reply);
+    const identity = hs.identifyPage(request, reply);
     if (!isPromise(identity)) {
       carry(request, reply, identity);
       return done();
@@ -120,11 +134,14 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     }, done);
   });
 
-  const rewrite = (reply: FastifyReply, payload: unknown, identity: Identity, done: (error: Error | null, payload?: unknown) => void) => {
-    const verdict = hs.respond(identity, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
+  /** Applies the rules to a reply carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  const rewrite = (reply: FastifyReply, payload: unknown, carried: Identity, setCookie: string | undefined, done: (error: Error | null, payload?: unknown) => void) => {
+    const verdict = hs.respond(carried, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
     if (verdict === 'untouched') warnNotHtml(reply, payload);
+    // reply.header appends to set-cookie rather than replacing it.
+    else if (setCookie) reply.header('set-cookie', setCookie);
     if (verdict !== 'inject') return done(null, payload);
-    const rewritten = injectBody(hs.core, payload, identity);
+    const rewritten = injectBody(hs.core, payload, carried);
     if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
@@ -133,14 +150,17 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const identity = request.hsIdentity;
-    if (identity) return rewrite(reply, payload, identity, done);
-    if (!late.wasAnonymous(request)) return done(null, payload);
-    // A route preHandler or a NestJS guard set the user after our preHandler: identify now, within `timeout`.
-    const found = hs.identify(request, reply);
-    const settle = (value: Identity | null) => {
-      carry(request, reply, value);
-      if (value) rewrite(reply, payload, value, done);
-      else done(null, payload);
+    if (identity) {
+      const step = steps.get(request);
+      return rewrite(reply, payload, step ? step.carried : identity, step?.setCookie, done);
+    }
+    // A page load anonymous at first whose visitor a route preHandler or a NestJS guard named
+    // meanwhile is identified now (within `timeout`); an anonymous page with the logout marker resets.
+    const found = anonymousPages.has(request) ? hs.identifyLate(request, reply) : hs.markAnonymous(request, reply);
+    const settle = (step: PageStep | undefined) => {
+      if (!step) return done(null, payload);
+      if (step.identity) showIdentity(request, reply, step.identity);
+      rewrite(reply, payload, step.carried, step.setCookie, done);
     };
     if (isPromise(found)) found.then(settle, () => done(null, payload));
     else settle(found);

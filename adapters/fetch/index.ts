@@ -4,7 +4,7 @@ import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { createRequestIdentifier, type FrameworkBinding, type RequestIdentifier } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
+import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -19,6 +19,8 @@ const fetchBinding: FrameworkBinding<Request, Request> = {
   method: (request) => request.method,
   accept: (request) => request.headers.get('Accept') ?? undefined,
   nonce: () => undefined,
+  cookie: (request) => request.headers.get('Cookie') ?? undefined,
+  secure: (request) => request.url.startsWith('https:'),
 };
 
 const COMPRESSION_HINT = 'Compress outside the wrapped handler (or let the server or CDN compress), so that the script is injected first.';
@@ -61,11 +63,14 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     if (answersTokenRoute(request, tokenRoute)) return tokenRouteResponse(await hs.tokenRoute(request, request));
     const found = hs.identify(request, request);
     const identity = isPromise(found) ? await found : found;
-    identities.set(request, identity);
-    if (!identity) return handler(request, ...rest);
-    const seen = withoutConditionals(request);
-    if (seen !== request) identities.set(seen, identity);
-    return rewriteResponse(hs, identity, await handler(seen, ...rest), COMPRESSION_HINT);
+    const step = identity ? hs.markIdentified(request, request, identity) : undefined;
+    const shown = step ? step.identity : identity;
+    identities.set(request, shown);
+    // The handler of an identified page load sees no validator, so it cannot answer 304 with someone else's page.
+    const seen = identity ? withoutConditionals(request) : request;
+    if (seen !== request) identities.set(seen, shown);
+    const response = await handler(seen, ...rest);
+    return pageResponse(hs, identity, step, response, COMPRESSION_HINT, () => hs.markAnonymous(request, request));
   };
 }
 

@@ -3,9 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
-import { rewriteResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
-import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
+import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
+import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
 
@@ -29,33 +28,42 @@ const honoBinding: FrameworkBinding<Context, Context> = {
   method: (c) => c.req.method,
   accept: (c) => c.req.header('Accept'),
   nonce: (c) => variable(c, 'secureHeadersNonce'),
+  cookie: (c) => c.req.header('Cookie'),
+  secure: (c) => c.req.url.startsWith('https:'),
 };
 
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
-  const late = watchForLateAuthentication(options, honoBinding);
-  const hs = createRequestIdentifier(late.options, late.binding);
+  const hs = createRequestIdentifier(options, honoBinding);
   const { tokenRoute } = hs.core.options;
 
-  /** A page load anonymous at first whose visitor route middleware set meanwhile: identified now, within `timeout`. */
-  const lookAgain = async (c: Context): Promise<Identity | null> => {
-    const identity = await hs.identify(c, c);
-    c.set('hsIdentity', identity);
-    return identity;
+  /**
+   * A page that went out without an identity: one whose visitor route middleware named meanwhile is
+   * identified now (within `timeout`); one that arrives with the logout marker resets the widget.
+   */
+  const afterAnonymous = (c: Context, anonymousPage: boolean) => () => {
+    if (!anonymousPage) return hs.markAnonymous(c, c);
+    const found = hs.identifyLate(c, c);
+    const show = (step: PageStep | undefined) => {
+      if (step?.identity) c.set('hsIdentity', step.identity);
+      return step;
+    };
+    return isPromise(found) ? found.then(show) : show(found);
   };
 
   return async function hubspotIdentifyMiddleware(c, next) {
     if (tokenRoute !== false && c.req.path === tokenRoute && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
       return tokenRouteResponse(await hs.tokenRoute(c, c));
     }
-    const found = hs.identify(c, c);
-    const identity = isPromise(found) ? await found : found;
-    c.set('hsIdentity', identity);
+    const found = hs.identifyPage(c, c);
+    const first = isPromise(found) ? await found : found;
+    const identity = first === ANONYMOUS_PAGE ? null : first;
+    const step = identity ? hs.markIdentified(c, c, identity) : undefined;
+    c.set('hsIdentity', step ? step.identity : identity);
     if (identity) c.req.raw = withoutConditionals(c.req.raw);
     await next();
-    const sent = identity ?? (late.wasAnonymous(c) ? await lookAgain(c) : null);
-    if (!sent) return;
-    const rewritten = rewriteResponse(hs, sent, c.res, COMPRESSION_HINT);
+    const response = pageResponse(hs, identity, step, c.res, COMPRESSION_HINT, afterAnonymous(c, first === ANONYMOUS_PAGE));
+    const rewritten = isPromise(response) ? await response : response;
     if (rewritten === c.res) return;
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.

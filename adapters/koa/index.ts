@@ -5,9 +5,8 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
-import { watchForLateAuthentication } from '../../src/http/late-authentication.js';
 
 export * from '../../src/index.js';
 
@@ -27,20 +26,38 @@ const koa: FrameworkBinding<Context, Context> = {
   method: (ctx) => ctx.method,
   accept: (ctx) => ctx.get('Accept') || undefined,
   nonce: (ctx) => ctx.state['cspNonce'],
+  cookie: (ctx) => ctx.get('Cookie') || undefined,
+  secure: (ctx) => ctx.secure,
 };
 
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: KoaOptions): Middleware {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
-  const late = watchForLateAuthentication(options, koa);
-  const hs = createRequestIdentifier(late.options, late.binding);
+  const hs = createRequestIdentifier(options, koa);
   const { tokenRoute } = hs.core.options;
 
-  /** A page load anonymous at first whose visitor router-level auth set meanwhile: identified now, within `timeout`. */
-  const lookAgain = async (ctx: Context): Promise<Identity | null> => {
-    const identity = await hs.identify(ctx, ctx);
-    ctx.state.hsIdentity = identity;
-    return identity;
+  /** Applies the rules to a response carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  const carry = (ctx: Context, carried: Identity, setCookie: string | undefined) => {
+    if (ctx.headerSent) return;
+    const verdict = hs.respond(carried, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT);
+    if (verdict === 'untouched') return;
+    if (setCookie) ctx.append('Set-Cookie', setCookie);
+    if (verdict !== 'inject') return;
+    // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
+    const rewritten = injectBody(hs.core, ctx.body, carried);
+    if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
+  };
+
+  /**
+   * A page that went out without an identity: one whose visitor router-level auth named meanwhile is
+   * identified now (within `timeout`); one that arrives with the logout marker resets the widget.
+   */
+  const afterAnonymous = async (ctx: Context, first: null | typeof ANONYMOUS_PAGE) => {
+    const found = first === ANONYMOUS_PAGE ? hs.identifyLate(ctx, ctx) : hs.markAnonymous(ctx, ctx);
+    const step = isPromise(found) ? await found : found;
+    if (!step) return;
+    ctx.state.hsIdentity = step.identity;
+    carry(ctx, step.carried, step.setCookie);
   };
 
   return async function hubspotIdentifyMiddleware(ctx, next) {
@@ -51,16 +68,18 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
       ctx.set('Cache-Control', 'no-store');
       return;
     }
-    const found = hs.identify(ctx, ctx);
+    const found = hs.identifyPage(ctx, ctx);
     const identity = isPromise(found) ? await found : found;
-    ctx.state.hsIdentity = identity;
-    if (identity) dropConditionals(ctx.req.headers);
+    if (identity === null || identity === ANONYMOUS_PAGE) {
+      ctx.state.hsIdentity = null;
+      await next();
+      return afterAnonymous(ctx, identity);
+    }
+    const step = hs.markIdentified(ctx, ctx, identity);
+    ctx.state.hsIdentity = step ? step.identity : identity;
+    dropConditionals(ctx.req.headers);
     await next();
-    const sent = identity ?? (late.wasAnonymous(ctx) ? await lookAgain(ctx) : null);
-    if (!sent || ctx.headerSent || hs.respond(sent, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT) !== 'inject') return;
-    // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
-    const rewritten = injectBody(hs.core, ctx.body, sent);
-    if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
+    carry(ctx, step ? step.carried : identity, step?.setCookie);
   };
 }
 

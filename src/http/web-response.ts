@@ -1,7 +1,8 @@
 // The web-standard side of the shared rules (fetch handlers, Hono): Request validators, Response headers and ReadableStream bodies.
 import type { Identity } from '../identifier.js';
 import { CONDITIONALS } from './cache-headers.js';
-import type { RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
+import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import type { PageStep, RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
 import type { HeaderAccess } from './response-policy.js';
 
 /**
@@ -64,13 +65,15 @@ export function withoutConditionals(request: Request): Request {
  * The response an identified request sends, by the shared rules (`respond()`): HTML of 200 and error
  * pages becomes private (CSP hash added without a nonce) and, unless encoded or `inject` is off, its
  * body is streamed through the injector without being buffered. Every other response comes back as
- * the very same object. On any internal failure, the original comes back.
+ * the very same object. On any internal failure, the original comes back. `setCookie` (the logout
+ * marker's) is appended to the HTML that changes.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string): Response {
+export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): Response {
   try {
     if (response.bodyUsed) return response;
     const headers = copyOnWrite(response.headers);
     const verdict = hs.respond(identity, response.status, headers, compressionHint);
+    if (verdict !== 'untouched' && setCookie) headers.set('Set-Cookie', [...response.headers.getSetCookie(), setCookie]);
     const changed = headers.copy();
     if (verdict === 'untouched' || !changed) return response;
     let body: ReadableStream<Uint8Array> | null = response.body;
@@ -84,6 +87,26 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;
   }
+}
+
+/**
+ * The response a page load sends: carrying its identity (with the logout marker's step, when it has
+ * one); or, for one that went out without an identity, whatever `afterAnonymous` finds (late
+ * identification, or the logout reset).
+ */
+export function pageResponse(
+  hs: RequestIdentifier<any, any>, identity: Identity | null, step: PageStep | undefined, response: Response, compressionHint: string,
+  afterAnonymous: () => MaybePromise<PageStep | undefined>,
+): MaybePromise<Response> {
+  if (identity) return rewriteResponse(hs, step ? step.carried : identity, response, compressionHint, step?.setCookie);
+  const apply = (found: PageStep | undefined) => (found ? rewriteResponse(hs, found.carried, response, compressionHint, found.setCookie) : response);
+  let found: MaybePromise<PageStep | undefined>;
+  try {
+    found = afterAnonymous();
+  } catch {
+    return response;
+  }
+  return isPromise(found) ? found.then(apply, () => response) : apply(found);
 }
 
 /** The `tokenRoute` answer as a Response: JSON, never cached. */

@@ -314,7 +314,8 @@ export function runSharedCases(harness: Harness): void {
       const response = await get(target, '/cookies');
       expectIdentified(response);
       const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]);
-      expect(cookies).toEqual(['a=1', 'b=2']);
+      // The app's two, then the logout marker (resetOnLogout), appended.
+      expect(cookies).toEqual(['a=1', 'b=2', expect.stringMatching(/^hsi_v=[\w-]{22}$/)]);
     });
 
     it("a hash-only CSP blocked the script: without a nonce, the script's own hash joins the policy and its report-only twin", async () => {

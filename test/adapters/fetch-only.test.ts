@@ -83,7 +83,7 @@ describe('withHubSpotIdentify', () => {
     const response = await handler(pageLoad());
     expect(response.status).toBe(404);
     expect(response.statusText).toBe('Nothing Here');
-    expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2, with a comma; Path=/']);
+    expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2, with a comma; Path=/', expect.stringMatching(/^hsi_v=[\w-]{22}; /)]);
     expect(response.headers.get('content-length')).toBeNull();
     expect(response.headers.get('etag')).toBeNull();
     expect(response.headers.get('last-modified')).toBeNull();

@@ -1,0 +1,181 @@
+// The logout marker in every adapter: set on identified pages, a reset on the first anonymous page after one, a reset first on a change of visitor.
+import { getRequestListener } from '@hono/node-server';
+import supertest from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HubSpotIdentifyOptions } from '../../src/index.js';
+import { withHubSpotIdentify } from '../../adapters/fetch/index.js';
+import { resetScriptTag } from '../../src/html/script.js';
+import { useFakeHubSpot } from '../helpers/hubspot.js';
+import { PAGE, USER_HEADER } from '../helpers/pages.js';
+import { expressHarness, send } from './express-app.js';
+import { fastifyHarness } from './fastify-app.js';
+import { fetchOptions, fetchRouter } from './fetch-app.js';
+import { honoApp } from './hono-app.js';
+import { koaHarness } from './koa-app.js';
+import type { AppUnderTest, Harness, TestResponse } from './harness.js';
+
+const HTML_ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
+const ADA = 'ada@example.com';
+const BOB = 'bob@example.com';
+const IDENTIFY = /<script data-hubspot-identify[^>]*>[^<]*\)\(window,(\{[^<]*?\}),(true|false)\);<\/script>/;
+
+// fetch and Hono test apps lack the 204 and two-cookie pages: the same routes as the Node apps' shared ones.
+const noContent = () => new Response(null, { status: 204, headers: { 'content-type': 'text/html' } });
+const twoCookies = () => {
+  const headers = new Headers({ 'content-type': 'text/html; charset=utf-8' });
+  headers.append('set-cookie', 'a=1');
+  headers.append('set-cookie', 'b=2');
+  return new Response(PAGE, { headers });
+};
+
+const fetchHarness: Harness = {
+  name: 'fetch',
+  async start(options) {
+    const handler = withHubSpotIdentify(fetchRouter({ 'GET /no-content': noContent, 'GET /cookies': twoCookies }), fetchOptions(options));
+    return { request: (path, opts) => send(supertest(getRequestListener(handler)), path, opts), close: async () => {} };
+  },
+};
+
+const honoHarness: Harness = {
+  name: 'hono',
+  async start(options) {
+    const app = honoApp(options, { routes: { 'GET /no-content': noContent, 'GET /cookies': twoCookies } });
+    return { request: (path, opts) => send(supertest(getRequestListener(app.fetch)), path, opts), close: async () => {} };
+  },
+};
+
+function cookiesOf(response: TestResponse): string[] {
+  return ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
+}
+
+const markerSet = (response: TestResponse) => cookiesOf(response).filter((cookie) => cookie.startsWith('hsi_v='));
+
+/** The `hsi_v=value` pair the response set, as the browser sends it back. */
+function markerPair(response: TestResponse): string {
+  const [cookie] = markerSet(response);
+  expect(cookie, 'marker set').toBeDefined();
+  return cookie!.split(';')[0]!;
+}
+
+function identifyCall(response: TestResponse): { email: string; reset: boolean } | undefined {
+  const match = IDENTIFY.exec(response.text);
+  return match ? { email: JSON.parse(match[1]!).identificationEmail, reset: match[2] === 'true' } : undefined;
+}
+
+const scriptCount = (response: TestResponse) => (response.text.match(/data-hubspot-identify/g) ?? []).length;
+
+describe.each([expressHarness, koaHarness, fastifyHarness, fetchHarness, honoHarness])('$name: logout marker', (harness) => {
+  const hubspot = useFakeHubSpot();
+  let app: AppUnderTest | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function start(options: HubSpotIdentifyOptions<any, any> = {}): Promise<AppUnderTest> {
+    app = await harness.start({ accessToken: 'pat-test', baseUrl: hubspot().baseUrl, logger: false, ...options });
+    return app;
+  }
+
+  const get = (target: AppUnderTest, path: string, user: string | null, cookie?: string, accept = HTML_ACCEPT) =>
+    target.request(path, { headers: { accept, ...(user ? { [USER_HEADER]: user } : {}), ...(cookie ? { cookie } : {}) } });
+
+  it('an identified page sets the marker: HttpOnly, Lax, 13 months, holding no email', async () => {
+    const target = await start();
+    const response = await get(target, '/page', ADA);
+    expect(identifyCall(response)).toEqual({ email: ADA, reset: false });
+    const [cookie] = markerSet(response);
+    expect(cookie).toMatch(/^hsi_v=[\w-]{22}; Max-Age=34128000; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(cookie).not.toContain('ada');
+  });
+
+  it('the same visitor again with the marker: nothing new is set and the widget is not reset', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    const again = await get(target, '/page', ADA, `theme=dark; ${marker}; other="x"`);
+    expect(identifyCall(again)).toEqual({ email: ADA, reset: false });
+    expect(markerSet(again)).toEqual([]);
+  });
+
+  it('the first anonymous page with the marker gets the reset script once, goes private, and expires the marker', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    const loggedOut = await get(target, '/page', null, marker);
+    expect(loggedOut.text).toContain(resetScriptTag());
+    expect(scriptCount(loggedOut)).toBe(1);
+    expect(identifyCall(loggedOut)).toBeUndefined();
+    expect(markerSet(loggedOut)).toEqual(['hsi_v=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax']);
+    expect(loggedOut.headers['cache-control']).toBe('private');
+    // Once the browser dropped the marker, anonymous pages are as the app made them.
+    const after = await get(target, '/page', null);
+    expect(after.text).toBe(PAGE);
+    expect(cookiesOf(after)).toEqual([]);
+  });
+
+  it('the reset script streams into a streamed anonymous page too', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    const loggedOut = await get(target, '/stream', null, marker);
+    expect(loggedOut.text).toContain(resetScriptTag());
+    expect(markerSet(loggedOut)).toHaveLength(1);
+  });
+
+  it("a change of visitor (A's marker, B's page) resets before identifying B and sets B's marker", async () => {
+    const target = await start();
+    const adaMarker = markerPair(await get(target, '/page', ADA));
+    const bob = await get(target, '/page', BOB, adaMarker);
+    expect(identifyCall(bob)).toEqual({ email: BOB, reset: true });
+    expect(scriptCount(bob)).toBe(1);
+    const bobMarker = markerPair(bob);
+    expect(bobMarker).not.toBe(adaMarker);
+    expect(identifyCall(await get(target, '/page', BOB, bobMarker))).toEqual({ email: BOB, reset: false });
+  });
+
+  it('non-HTML, 204 and JSON responses with the marker are left untouched', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    for (const path of ['/json', '/plain', '/no-content']) {
+      for (const user of [null, BOB]) {
+        const response = await get(target, path, user, marker);
+        expect(scriptCount(response), `${path} ${user}`).toBe(0);
+        expect(cookiesOf(response), `${path} ${user}`).toEqual([]);
+      }
+    }
+    // Not a page load (fetch, XHR): untouched even when it is HTML.
+    const xhr = await get(target, '/page', null, marker, '*/*');
+    expect(xhr.text).toBe(PAGE);
+    expect(cookiesOf(xhr)).toEqual([]);
+  });
+
+  it("the app's own Set-Cookie headers survive next to the marker's, set and expired", async () => {
+    const target = await start();
+    const identified = await get(target, '/cookies', ADA);
+    const names = (response: TestResponse) => cookiesOf(response).map((cookie) => cookie.split(';')[0]);
+    expect(names(identified)).toEqual(['a=1', 'b=2', markerPair(identified)]);
+    const loggedOut = await get(target, '/cookies', null, markerPair(identified));
+    expect(names(loggedOut)).toEqual(['a=1', 'b=2', 'hsi_v=']);
+  });
+
+  it('a logged-in visitor whose token did not come in time keeps the marker: no reset', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    await app!.close();
+    app = await harness.start({ accessToken: 'pat-test', baseUrl: 'http://127.0.0.1:9', logger: false, timeout: 200 });
+    const failed = await get(app, '/page', ADA, marker);
+    expect(failed.text).toBe(PAGE);
+    expect(cookiesOf(failed)).toEqual([]);
+  });
+
+  it('with resetOnLogout: false nothing of this runs and no cookie is set', async () => {
+    const withMarker = await start();
+    const marker = markerPair(await get(withMarker, '/page', ADA));
+    await app!.close();
+    const target = await start({ resetOnLogout: false });
+    const identified = await get(target, '/page', BOB, marker);
+    expect(identifyCall(identified)).toEqual({ email: BOB, reset: false });
+    expect(cookiesOf(identified)).toEqual([]);
+    const anonymous = await get(target, '/page', null, marker);
+    expect(anonymous.text).toBe(PAGE);
+    expect(cookiesOf(anonymous)).toEqual([]);
+  });
+});

@@ -1,0 +1,80 @@
+// The logout marker cookie: its value, reading it back from any Cookie header, and the Set-Cookie values.
+import { describe, expect, it } from 'vitest';
+import { expireMarkerCookie, holdsMarker, markerValue, mayHoldMarker, readMarker, setMarkerCookie } from '../../src/http/logout-marker.js';
+import { createHash } from 'node:crypto';
+
+describe('markerValue', () => {
+  it('is short, URL-safe, and the same on every server sharing the access token', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(value).toMatch(/^[\w-]{22}$/);
+    expect(markerValue('pat-test', 'ada@example.com')).toBe(value);
+  });
+
+  it('follows the cache key: trimmed, ASCII letters lower-cased, never Unicode case folding', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(markerValue('pat-test', '  Ada@EXAMPLE.com ')).toBe(value);
+    expect(markerValue('pat-test', '\u212Aate@x.io')).not.toBe(markerValue('pat-test', 'kate@x.io'));
+  });
+
+  it('differs by visitor and by account, and is not a plain hash of the email', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(markerValue('pat-test', 'bob@example.com')).not.toBe(value);
+    expect(markerValue('pat-other', 'ada@example.com')).not.toBe(value);
+    for (const algorithm of ['sha256', 'sha1', 'md5']) {
+      expect(createHash(algorithm).update('ada@example.com').digest('base64url')).not.toContain(value);
+    }
+  });
+});
+
+describe('readMarker', () => {
+  it.each([
+    ['hsi_v=abc', 'abc'],
+    ['a=1; hsi_v=abc; b=2', 'abc'],
+    ['a=1;hsi_v=abc', 'abc'],
+    ['a=1;   hsi_v = abc ;b=2', 'abc'],
+    ['hsi_v="abc"', 'abc'],
+    ['xhsi_v=nope; hsi_v=abc', 'abc'],
+    ['hsi_vx=nope; a=hsi_v=nope; hsi_v=abc', 'abc'],
+    ['hsi_v=first; hsi_v=second', 'first'],
+  ])('finds the marker in %j', (header, value) => {
+    expect(readMarker(header)).toBe(value);
+  });
+
+  it.each([[undefined], [null], [42], [['hsi_v=abc']], [''], ['a=1'], ['hsi_v='], ['hsi_v=""'], ['xhsi_v=abc'], ['hsi_v'], ['a=hsi_v=abc']])(
+    'ignores %j', (header) => {
+      expect(readMarker(header)).toBeUndefined();
+    });
+});
+
+describe('holdsMarker', () => {
+  it('matches the exact value, wherever it sits, quoted or not', () => {
+    expect(holdsMarker('a=1; hsi_v=abc; b=2', 'abc')).toBe(true);
+    expect(holdsMarker('hsi_v=abc', 'abc')).toBe(true);
+    expect(holdsMarker('hsi_v="abc"', 'abc')).toBe(true);
+  });
+
+  it('does not match a longer value, another cookie, or bad input', () => {
+    expect(holdsMarker('hsi_v=abcd', 'abc')).toBe(false);
+    expect(holdsMarker('xhsi_v=abc', 'abc')).toBe(false);
+    expect(holdsMarker(undefined, 'abc')).toBe(false);
+    expect(holdsMarker('a=1', 'abc')).toBe(false);
+  });
+
+  it('mayHoldMarker answers false for requests without one', () => {
+    expect(mayHoldMarker('a=1; b=2')).toBe(false);
+    expect(mayHoldMarker(undefined)).toBe(false);
+    expect(mayHoldMarker('hsi_v=abc')).toBe(true);
+  });
+});
+
+describe('Set-Cookie values', () => {
+  it('set the marker for 13 months, HttpOnly, SameSite=Lax, on the whole site; Secure over https', () => {
+    expect(setMarkerCookie('abc', false)).toBe('hsi_v=abc; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax');
+    expect(setMarkerCookie('abc', true)).toBe('hsi_v=abc; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax; Secure');
+  });
+
+  it('expire it on the same path', () => {
+    expect(expireMarkerCookie(false)).toBe('hsi_v=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax');
+    expect(expireMarkerCookie(true)).toBe('hsi_v=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure');
+  });
+});
