@@ -100,7 +100,11 @@ app.post('/logout', (req, res) => {
   res.set('Set-Cookie', 'demo_session=; Path=/; Max-Age=0').redirect(303, '/');
 });
 
-app.listen(port, "127.0.0.1", (error) => {
+const server = app.listen(port, '127.0.0.1', (error) => {
+  if (error?.code === 'EADDRINUSE') {
+    console.error(`Port ${port} is in use: run PORT=8080 npm run demo (or any free port; PORT=0 picks one).`);
+    process.exit(1);
+  }
   if (error) throw error;
-  console.log(`hubspot-identify demo on http://127.0.0.1:${port}/ (HubSpot: ${fake ? 'fake, ' + fake.baseUrl : 'real'})`);
+  console.log(`hubspot-identify demo on http://127.0.0.1:${server.address().port}/ (HubSpot: ${fake ? 'fake, ' + fake.baseUrl : 'real'})`);
 });

@@ -262,6 +262,9 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     throw invalid(`options must be an object, got ${shown(options)}.`);
   }
   checkKeys('', options, OPTION_KEYS);
+  for (const [key, value] of Object.entries(options)) {
+    if (value === null) throw invalid(`${key} is null: leave it out (or undefined) for the default.`);
+  }
 
   const accessToken = options.accessToken ?? process.env['HUBSPOT_ACCESS_TOKEN'];
   if (accessToken === undefined || accessToken === '') {
@@ -300,6 +303,7 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     throw invalid(`baseUrl must be an absolute http(s) URL, got ${shown(baseUrl)}.`);
   }
   if (origin.protocol !== 'https:' && origin.protocol !== 'http:') throw invalid(`baseUrl must use http or https, got ${origin.protocol}`);
+  if (origin.search !== '' || origin.hash !== '') throw invalid(`baseUrl must be an origin (and optional path) without a query or fragment, got ${shown(baseUrl)}.`);
 
   const apiVersion = options.apiVersion ?? DEFAULTS.apiVersion;
   if (typeof apiVersion !== 'string' || (apiVersion !== 'v3' && !/^\d{4}-(0[1-9]|1[0-2])$/.test(apiVersion))) {

@@ -156,6 +156,17 @@ describe('cache ages', () => {
 });
 
 describe('failures render anonymous', () => {
+  it('a visitor object whose getter throws (a proxy, a lazy ORM field) renders anonymous instead of rejecting', async () => {
+    const { hs, errors } = setup();
+    const throwing = { get email(): string { throw new Error('getter boom'); } };
+    await expect(hs.identify(throwing as never)).resolves.toBeNull();
+    const named = { email: 'ada@example.com', get firstName(): string { throw new Error('name boom'); } };
+    await expect(hs.identify(named as never)).resolves.toBeNull();
+    expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR', 'HSI_INVALID_VISITOR']);
+    expect(errors[0]!.message).toContain('getter boom');
+    expect(hubspot.calls).toHaveLength(0);
+  });
+
   it('a slow HubSpot: null within timeout, and the late token is cached for the next page', async () => {
     const release = hubspot.hold();
     const minted = hubspot.tokens.size;

@@ -140,8 +140,13 @@ export async function mintToken(request: MintRequest): Promise<Minted> {
   }
 
   const details = (body ?? {}) as HubSpotErrorBody;
+  // Every string of the body is HubSpot's (or a proxy's) to fill: none may carry the access token on.
+  const field = (value: unknown) => {
+    const found = text(value);
+    return found === undefined ? undefined : hide(found);
+  };
   const said = text(details.message) ? ` HubSpot said: "${hide(String(details.message))}"` : '';
-  const common = { status: response.status, correlationId: text(details.correlationId), category: text(details.category) };
+  const common = { status: response.status, correlationId: field(details.correlationId), category: field(details.category) };
 
   switch (response.status) {
     case 401:
@@ -159,7 +164,7 @@ export async function mintToken(request: MintRequest): Promise<Minted> {
     case 429: {
       const headers = response.headers;
       const daily = text(details.policyName) === 'DAILY' || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
-      const policyName = text(details.policyName) ?? (daily ? 'DAILY' : undefined);
+      const policyName = field(details.policyName) ?? (daily ? 'DAILY' : undefined);
       const retryAfterMs = retryAfter(headers) ?? (daily ? request.dailyRateLimitWaitMs : interval(headers, request.defaultRateLimitWaitMs));
       const what = daily
         ? `HubSpot's daily limit for this app is used up (429 DAILY); calls pause for ${retryAfterMs} ms at a time until HubSpot answers again, and cached tokens are served meanwhile. Raise cache.refreshAfter and cache.maxAge, share tokens across servers with RedisTokenStore, or ask HubSpot for a higher limit.`

@@ -37,6 +37,15 @@ function profileEmail(emails: unknown): unknown {
  * or a Passport profile. Null/undefined/empty is an anonymous visitor; bad emails are refused with a reason.
  */
 export function checkVisitor(input: VisitorInput | unknown): VisitorCheck {
+  try {
+    return readVisitor(input);
+  } catch (error) {
+    // The app's user object may be a proxy or carry lazy getters (an ORM's): one that throws names no one.
+    return { ok: false, reason: `reading the visitor's fields threw (${(error as Error)?.message ?? String(error)})` };
+  }
+}
+
+function readVisitor(input: VisitorInput | unknown): VisitorCheck {
   if (input === null || input === undefined || input === false || input === '') return { ok: true, visitor: null };
   const user = typeof input === 'object' ? input as Record<string, unknown> & PassportProfile : undefined;
   const raw = user ? user['email'] ?? profileEmail(user.emails) : input;

@@ -127,6 +127,21 @@ describe('mintToken', () => {
   });
 });
 
+describe('error fields from HubSpot', () => {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+
+  it('never carry the access token on, whichever field of the body echoes it (regression: correlationId, category and policyName did)', async () => {
+    nock(ORIGIN).post(PATH).reply(500, { message: `token ${SECRET}`, correlationId: SECRET, category: SECRET });
+    const error = await failure(mint());
+    expect([error.correlationId, error.category, error.message].join(' ')).not.toContain(SECRET);
+    nock(ORIGIN).post(PATH).reply(429, { policyName: SECRET, correlationId: `id-${SECRET}` });
+    const limited = await failure(mint());
+    expect([limited.policyName, limited.correlationId, limited.message].join(' ')).not.toContain(SECRET);
+  });
+});
+
 describe('redact', () => {
   it('leaves a short token inside a longer word alone (regression: "bad portal" became "bad por[access token]")', () => {
     expect(redact('bad portal', 't')).toBe('bad portal');
