@@ -38,6 +38,16 @@ describe('makePrivate', () => {
     expect(privateCacheControl('no-store')).toBe('no-store');
     expect(privateCacheControl(undefined)).toBe('private');
   });
+
+  it("a shared browser reused an identified page for the next visitor: every lifetime and Expires go, the app's revalidation directives stay", () => {
+    expect(privateCacheControl('public, max-age=600')).toBe('private');
+    expect(privateCacheControl('Public, Max-Age=600, S-MaxAge=60, stale-while-revalidate=30, stale-if-error=60, immutable, private="Set-Cookie"')).toBe('private');
+    expect(privateCacheControl('max-age=0, no-cache, must-revalidate, proxy-revalidate, no-transform')).toBe('private, no-cache, must-revalidate, proxy-revalidate, no-transform');
+    expect(privateCacheControl(['public', 'max-age=60, no-cache'])).toBe('private, no-cache');
+    const headers = headersOf({ 'Cache-Control': 'max-age=600', Expires: 'Thu, 01 Jan 2099 00:00:00 GMT', 'Content-Type': 'text/html' });
+    makePrivate(headers);
+    expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
+  });
 });
 
 describe('allowScriptByHash', () => {
