@@ -6,6 +6,7 @@ import { isPromise } from '../../src/maybe-promise.js';
 import { carryIdentity, stateOf, withPrototypeHooks, type Hook, type Responder } from './response-hooks.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
+import { injectWhole } from '../../src/http/body-rewrite.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
 import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
@@ -51,8 +52,9 @@ const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown)
 function sendWhole(send: (this: ServerResponse, body?: unknown) => unknown, res: Response, verdict: string, body: string | Buffer): unknown {
   const state = stateOf(res)!;
   if (verdict === 'inject') {
-    const { core } = state.responder.hs;
-    body = typeof body === 'string' ? core.inject(body, state.identity) : core.injectBytes(body, state.identity);
+    const injected = injectWhole(state.responder.hs.core, body, state.identity!);
+    body = injected.body;
+    if (injected.delivered) state.deliverMarker();
   }
   return send.call(res, body);
 }

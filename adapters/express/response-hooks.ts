@@ -16,6 +16,8 @@ import type { PageStep, RequestIdentifier, Verdict } from '../../src/http/reques
 import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
 import { isHtml } from '../../src/http/page-load.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
+import { setHeaders, takeHeaders } from '../../src/http/write-head.js';
+import { carriesMarker } from '../../src/http/logout-marker.js';
 import { isPromise, type MaybePromise } from '../../src/maybe-promise.js';
 
 type Callback = (error?: Error | null) => void;
@@ -83,6 +85,11 @@ export class ResponseState implements HeaderAccess {
     this.res.removeHeader(name);
   }
 
+  /** Appends the logout marker's Set-Cookie, which stands for the script on this page; once, whichever middleware instance asks. */
+  deliverMarker(): void {
+    if (this.setCookie && !carriesMarker(this.res.getHeader('Set-Cookie'))) this.res.appendHeader('Set-Cookie', this.setCookie);
+  }
+
   /** Applies the rules once, with the headers as they now stand. A whole body (res.send) is injected by the caller. */
   settle(status: number, whole: boolean): Verdict {
     if (this.decided) return this.verdict;
@@ -94,8 +101,10 @@ export class ResponseState implements HeaderAccess {
     if (this.identity === null) return this.verdict;
     const { hs, compressionHint } = this.responder;
     this.verdict = hs.respond(this.identity, status, this, compressionHint);
-    if (this.verdict !== 'untouched' && this.setCookie) this.res.appendHeader('Set-Cookie', this.setCookie);
+    // A whole body (res.send) says whether it took the script once injected: the marker waits for that.
     if (this.verdict !== 'inject' || whole) return this.verdict;
+    // Written in pieces, the page is counted in now: it misses only when it has no insertion point at all.
+    this.deliverMarker();
     // Written in pieces, the injected length is known only at the end; HEAD announces what GET sends.
     this.res.removeHeader('Content-Length');
     if (this.res.req?.method !== 'HEAD') this.injector = hs.core.createInjector(this.identity);
@@ -147,26 +156,11 @@ function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callba
   return { chunk: args[0], encoding: args[1], callback };
 }
 
-/**
- * Sets headers given to writeHead on the response, as Node would: an object replaces same-named
- * headers; a list (flat `[name, value, …]` or `[[name, value], …]`) replaces them but keeps its own
- * repeats (several Set-Cookie).
- */
-function setHeaders(res: ServerResponse, headers: object): void {
-  if (!Array.isArray(headers)) {
-    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value as string);
-    return;
-  }
-  const flat: unknown[] = Array.isArray(headers[0]) ? headers.flat() : headers;
-  for (let i = 0; i < flat.length; i += 2) res.removeHeader(String(flat[i]));
-  for (let i = 0; i < flat.length; i += 2) res.appendHeader(String(flat[i]), flat[i + 1] as string | string[]);
-}
-
 // Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
 const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
   const state = states.get(this);
   if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
-  const headers = rest.length > 0 && typeof rest[rest.length - 1] === 'object' ? rest.pop() : undefined;
+  const headers = takeHeaders(rest);
   if (headers) setHeaders(this, headers);
   // Already settled (res.send): the framework may have added a validator since (Express's ETag).
   if (state.decided) {

@@ -8,6 +8,8 @@ import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
+import { carriesMarker } from '../../src/http/logout-marker.js';
+import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
 
@@ -134,14 +136,22 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     }, done);
   });
 
-  /** Applies the rules to a reply carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  /**
+   * Applies the rules to a reply carrying `carried`'s script: private (validators dropped as the
+   * headers go out, whatever a later onSend hook adds), the script injected, and the logout marker's
+   * cookie appended when the page took the script.
+   */
   const rewrite = (reply: FastifyReply, payload: unknown, carried: Identity, setCookie: string | undefined, done: (error: Error | null, payload?: unknown) => void) => {
     const verdict = hs.respond(carried, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
-    if (verdict === 'untouched') warnNotHtml(reply, payload);
-    // reply.header appends to set-cookie rather than replacing it.
-    else if (setCookie) reply.header('set-cookie', setCookie);
+    if (verdict === 'untouched') {
+      warnNotHtml(reply, payload);
+      return done(null, payload);
+    }
+    dropValidatorsOnWriteHead(reply.raw);
     if (verdict !== 'inject') return done(null, payload);
     const rewritten = injectBody(hs.core, payload, carried);
+    // reply.header appends to set-cookie rather than replacing it.
+    if (setCookie && rewritten.delivered && !carriesMarker(reply.getHeader('set-cookie'))) reply.header('set-cookie', setCookie);
     if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);

@@ -1,10 +1,12 @@
 // hubspot-identify/hono: the Hono middleware, on the same web Response rewrite as hubspot-identify/fetch.
+import type { ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
+import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
 
 export * from '../../src/index.js';
 
@@ -65,6 +67,10 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     const response = pageResponse(hs, identity, step, c.res, COMPRESSION_HINT, afterAnonymous(c, first === ANONYMOUS_PAGE));
     const rewritten = isPromise(response) ? await response : response;
     if (rewritten === c.res) return;
+    // On Node (@hono/node-server keeps the ServerResponse in c.env.outgoing), a validator that outer
+    // middleware adds after ours (hono/etag registered first) is dropped as the headers go out.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (typeof outgoing?.writeHead === 'function' && typeof outgoing.removeHeader === 'function') dropValidatorsOnWriteHead(outgoing);
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.
     c.res = undefined;

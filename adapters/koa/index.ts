@@ -7,6 +7,8 @@ import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
+import { carriesMarker } from '../../src/http/logout-marker.js';
+import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
 
 export * from '../../src/index.js';
 
@@ -36,16 +38,21 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
   const hs = createRequestIdentifier(options, koa);
   const { tokenRoute } = hs.core.options;
 
-  /** Applies the rules to a response carrying `carried`'s script: private, the logout marker's cookie appended, the script injected. */
+  /**
+   * Applies the rules to a response carrying `carried`'s script: private (validators dropped as the
+   * headers go out, whatever outer middleware adds), the script injected, and the logout marker's
+   * cookie appended when the page took the script.
+   */
   const carry = (ctx: Context, carried: Identity, setCookie: string | undefined) => {
     if (ctx.headerSent) return;
     const verdict = hs.respond(carried, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT);
     if (verdict === 'untouched') return;
-    if (setCookie) ctx.append('Set-Cookie', setCookie);
+    dropValidatorsOnWriteHead(ctx.res);
     if (verdict !== 'inject') return;
     // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
     const rewritten = injectBody(hs.core, ctx.body, carried);
     if (rewritten.body !== ctx.body) ctx.body = rewritten.body;
+    if (setCookie && rewritten.delivered && !carriesMarker(ctx.response.get('Set-Cookie'))) ctx.append('Set-Cookie', setCookie);
   };
 
   /**

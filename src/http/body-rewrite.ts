@@ -1,6 +1,7 @@
 // Rewrites a whole response body as frameworks hold it: a string, bytes, a Node stream or a web stream.
 import { pipeline, Readable } from 'node:stream';
 import type { Identifier, Identity } from '../identifier.js';
+import { injectIntoBytes, injectIntoHtml } from '../html/inject.js';
 
 export type Body = string | Buffer | Readable | ReadableStream | unknown;
 
@@ -12,24 +13,43 @@ function isWebStream(body: unknown): body is ReadableStream {
   return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
 }
 
+/** What injecting a body did: the new body, whether its length is now known only to the stream, and whether the script is on the page. */
+export interface Rewritten {
+  body: Body;
+  /** Drop Content-Length: the injected length is known only at the stream's end. */
+  streamed: boolean;
+  /**
+   * Whether the page carries the script (injected, or printed by the template): only then may the
+   * logout marker's Set-Cookie go out. A stream is counted in at header time, before its outcome is
+   * known: it misses only when it has no insertion point at all.
+   */
+  delivered: boolean;
+}
+
+/** A whole body (string or bytes) with the script injected, as the same kind; and whether the script is on the page. */
+export function injectWhole<T extends string | Buffer>(core: Identifier<any, any>, body: T, identity: Identity): { body: T; delivered: boolean } {
+  const result = typeof body === 'string' ? injectIntoHtml(body, identity.scriptTag) : injectIntoBytes(body as Buffer, identity.scriptTag);
+  core.noteOutcome(result.outcome);
+  return { body: ('html' in result ? result.html : result.body) as T, delivered: result.outcome !== 'no-insertion-point' };
+}
+
 /**
- * The body with the identity's script injected, and whether its length changed to something only
- * the stream knows (`streamed`: drop Content-Length). An injected string comes back as UTF-8 bytes;
- * bodies of other kinds come back as they were.
+ * The body with the identity's script injected (see Rewritten). Bodies of other kinds than string,
+ * bytes or a stream come back as they were, undelivered.
  */
-export function injectBody(core: Identifier<any, any>, body: Body, identity: Identity): { body: Body; streamed: boolean } {
+export function injectBody(core: Identifier<any, any>, body: Body, identity: Identity): Rewritten {
   if (typeof body === 'string') {
+    const { body: html, delivered } = injectWhole(core, body, identity);
     // Encoded here once: frameworks would otherwise measure the new string's UTF-8 length and then
     // encode it again to write it, which costs more than the injection itself on large pages.
-    const html = core.inject(body, identity);
-    return { body: html === body ? body : Buffer.from(html, 'utf8'), streamed: false };
+    return { body: html === body ? body : Buffer.from(html, 'utf8'), streamed: false, delivered };
   }
-  if (Buffer.isBuffer(body)) return { body: core.injectBytes(body, identity), streamed: false };
+  if (Buffer.isBuffer(body)) return { ...injectWhole(core, body, identity), streamed: false };
   if (isNodeStream(body) || isWebStream(body)) {
     const source = isWebStream(body) ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : body;
     // pipeline passes a source error on to the injecting stream, where the framework sees it.
     const injected = pipeline(source, core.injectStream(identity), () => undefined);
-    return { body: injected, streamed: true };
+    return { body: injected, streamed: true, delivered: true };
   }
-  return { body, streamed: false };
+  return { body, streamed: false, delivered: false };
 }

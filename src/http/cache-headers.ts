@@ -1,12 +1,20 @@
 // The caching headers of a response that carries a visitor's identity, and the request validators that could match another's.
 
-/** Cache-Control for a response that carries an identity: `private`, or the app's stricter `no-store`. */
+// Directives that let a cache (a shared browser's own included) reuse a response without asking the
+// server: an identified page reused that way shows the next visitor the previous one's token.
+const REUSE = /^(public|private|max-age|s-maxage|stale-while-revalidate|stale-if-error|immutable)\b/i;
+
+/**
+ * Cache-Control for a response that carries an identity: `private`, with the app's other directives
+ * (`no-cache`, `must-revalidate`, …) but none that lets a cache reuse it unasked; the app's `no-store`
+ * is stricter still and stays as it is.
+ */
 export function privateCacheControl(existing: unknown): string {
   if (existing === undefined || existing === null || existing === '') return 'private';
   const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
   if (/\bno-store\b/i.test(current)) return current;
   const kept = current.split(',').map((directive) => directive.trim())
-    .filter((directive) => directive !== '' && !/^(public|private|s-maxage\b.*)$/i.test(directive));
+    .filter((directive) => directive !== '' && !REUSE.test(directive));
   return ['private', ...kept].join(', ');
 }
 

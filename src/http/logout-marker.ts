@@ -76,3 +76,9 @@ export function setMarkerCookie(value: string, secure: boolean): string {
 export function expireMarkerCookie(secure: boolean): string {
   return `${MARKER_COOKIE}=; Max-Age=0; ${ATTRIBUTES}${secure ? '; Secure' : ''}`;
 }
+
+/** Whether a response's Set-Cookie (one value or a list) already sets or expires the marker: a second middleware on the request adds none. */
+export function carriesMarker(setCookie: unknown): boolean {
+  const values = Array.isArray(setCookie) ? setCookie : [setCookie];
+  return values.some((value) => typeof value === 'string' && value.startsWith(`${MARKER_COOKIE}=`));
+}

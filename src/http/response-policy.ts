@@ -20,14 +20,17 @@ export function statusTakesScript(status: number): boolean {
 // CDNs obey these over Cache-Control (RFC 9213 and the vendors' own names), so a private page loses them.
 const SHARED_CACHE_HEADERS = ['CDN-Cache-Control', 'Surrogate-Control', 'Cloudflare-CDN-Cache-Control', 'Vercel-CDN-Cache-Control'];
 // Validators another visitor's conditional request could match (If-None-Match, If-Modified-Since).
-const VALIDATORS = ['ETag', 'Last-Modified'];
+export const VALIDATORS = ['ETag', 'Last-Modified'];
 
 /**
- * Makes a response that carries a visitor's identity private: `Cache-Control: private` (the app's
- * `no-store` kept), no CDN caching headers, no validator, so no cache or 304 crosses visitors.
+ * Makes a response that carries a visitor's identity private: `Cache-Control: private` without a
+ * lifetime (the app's `no-store` kept), no `Expires`, no CDN caching headers, no validator, so no
+ * cache reuses it and no 304 crosses visitors.
  */
 export function makePrivate(headers: HeaderAccess): void {
   headers.set('Cache-Control', privateCacheControl(headers.get('Cache-Control')));
+  // Expires is a lifetime too (HTTP/1.0 caches, and any cache when Cache-Control has no max-age).
+  headers.remove('Expires');
   for (const name of SHARED_CACHE_HEADERS) headers.remove(name);
   for (const name of VALIDATORS) headers.remove(name);
 }

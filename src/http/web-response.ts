@@ -4,6 +4,7 @@ import { CONDITIONALS } from './cache-headers.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import type { PageStep, RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
 import type { HeaderAccess } from './response-policy.js';
+import { carriesMarker } from './logout-marker.js';
 
 /**
  * The response's headers as the rules read them, copied on the first write: a Response's own
@@ -28,19 +29,39 @@ function copyOnWrite(original: Headers): HeaderAccess & { copy(): Headers | unde
   };
 }
 
-/** A stream that passes HTML through, injecting the identity's script on the fly; bytes in, bytes out. */
-function injectingStream(hs: RequestIdentifier<any, any>, identity: Identity): TransformStream<Uint8Array | string, Uint8Array> {
+const toBytes = (chunk: Uint8Array | string) =>
+  typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+
+/**
+ * A body that passes HTML through, injecting the identity's script on the fly; bytes in, bytes out.
+ * `delivered()` reads ahead until the page shows whether it takes the script (its insertion point
+ * passed, or its end), for a caller that must know before the headers go out.
+ */
+function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string>) {
   const injector = hs.core.createInjector(identity);
-  return new TransformStream({
-    transform(chunk, controller) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      for (const piece of injector.push(bytes)) controller.enqueue(piece);
+  const reader = source.getReader();
+  const queued: Buffer[] = [];
+  let ended = false;
+  const step = async () => {
+    const { done, value } = await reader.read();
+    if (!done) return void queued.push(...injector.push(toBytes(value)));
+    ended = true;
+    queued.push(...injector.end());
+    hs.core.noteOutcome(injector.outcome);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (queued.length === 0 && !ended) await step();
+      for (const piece of queued.splice(0)) controller.enqueue(piece);
+      if (ended) controller.close();
     },
-    flush(controller) {
-      for (const piece of injector.end()) controller.enqueue(piece);
-      hs.core.noteOutcome(injector.outcome);
-    },
+    cancel: (reason) => reader.cancel(reason),
   });
+  const delivered = async () => {
+    while (injector.outcome === undefined && !ended) await step();
+    return injector.outcome === 'injected' || injector.outcome === 'present';
+  };
+  return { body, delivered };
 }
 
 /**
@@ -66,23 +87,34 @@ export function withoutConditionals(request: Request): Request {
  * pages becomes private (CSP hash added without a nonce) and, unless encoded or `inject` is off, its
  * body is streamed through the injector without being buffered. Every other response comes back as
  * the very same object. On any internal failure, the original comes back. `setCookie` (the logout
- * marker's) is appended to the HTML that changes.
+ * marker's) is appended only to a page that takes the script: its headers then wait until the body
+ * shows that (the insertion point, early in a page; a fragment's end), on the rare page that has one.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): Response {
+export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): MaybePromise<Response> {
   try {
     if (response.bodyUsed) return response;
     const headers = copyOnWrite(response.headers);
     const verdict = hs.respond(identity, response.status, headers, compressionHint);
-    if (verdict !== 'untouched' && setCookie) headers.set('Set-Cookie', [...response.headers.getSetCookie(), setCookie]);
     const changed = headers.copy();
     if (verdict === 'untouched' || !changed) return response;
-    let body: ReadableStream<Uint8Array> | null = response.body;
-    if (verdict === 'inject') {
-      // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
-      changed.delete('Content-Length');
-      if (body) body = body.pipeThrough(injectingStream(hs, identity));
+    const answer = (body: ReadableStream<Uint8Array> | null) =>
+      new Response(body as BodyInit | null, { status: response.status, statusText: response.statusText, headers: changed });
+    if (verdict !== 'inject') return answer(response.body);
+    // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
+    changed.delete('Content-Length');
+    const marker = setCookie && !carriesMarker(response.headers.getSetCookie()) ? setCookie : undefined;
+    if (!response.body) {
+      if (marker) changed.append('Set-Cookie', marker);
+      return answer(null);
     }
-    return new Response(body as BodyInit | null, { status: response.status, statusText: response.statusText, headers: changed });
+    const injected = injectingBody(hs, identity, response.body);
+    if (!marker) return answer(injected.body);
+    const withMarker = (delivered: boolean) => {
+      if (delivered) changed.append('Set-Cookie', marker);
+      return answer(injected.body);
+    };
+    // A body that fails before its insertion point goes out without the marker and fails as it would have.
+    return injected.delivered().then(withMarker, () => withMarker(false));
   } catch {
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;

@@ -4,7 +4,7 @@ import express from 'express';
 import supertest from 'supertest';
 import { hubspotIdentify } from '../../adapters/express/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
-import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
+import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
 
 export function expressApp(options: Parameters<typeof hubspotIdentify>[0], extend?: (app: express.Express) => void): express.Express {
   const app = express();
@@ -25,7 +25,7 @@ export function expressApp(options: Parameters<typeof hubspotIdentify>[0], exten
   app.get('/fragment', (_req, res) => { res.send(FRAGMENT); });
   app.get('/printed', (_req, res) => { res.send(printedPage(res.locals.hsIdentity?.scriptTag)); });
   app.get('/locals', (_req, res) => { res.json({ hsIdentity: res.locals.hsIdentity }); });
-  app.get('/public', (_req, res) => { res.set('Cache-Control', 'public, max-age=600').send(PAGE); });
+  app.get('/public', (_req, res) => { res.set(PUBLIC_HEADERS).send(PAGE); });
   app.get('/no-store', (_req, res) => { res.set('Cache-Control', 'no-store').send(PAGE); });
   app.get('/encoded', (_req, res) => { res.type('html').set('Content-Encoding', 'gzip').send(GZIPPED_PAGE); });
   app.get('/partial', (_req, res) => { res.status(206).set('Content-Range', PARTIAL_RANGE).type('html').send(PAGE.slice(0, 60)); });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import hubspotIdentify, { type FastifyHubSpotIdentifyOptions } from '../../adapters/fastify/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
+import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
 
 type Locals = { locals?: { hsIdentity?: { scriptTag: string } } | null };
 const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
@@ -27,7 +27,7 @@ export async function fastifyApp(options: FastifyHubSpotIdentifyOptions, before?
   app.get('/fragment', (_request, reply) => html(reply).send(FRAGMENT));
   app.get('/printed', (request, reply) => html(reply).send(printedPage(request.hsIdentity?.scriptTag)));
   app.get('/locals', async (_request, reply) => ({ hsIdentity: (reply as unknown as Locals).locals?.hsIdentity }));
-  app.get('/public', (_request, reply) => html(reply).header('cache-control', 'public, max-age=600').send(PAGE));
+  app.get('/public', (_request, reply) => html(reply).headers(PUBLIC_HEADERS).send(PAGE));
   app.get('/no-store', (_request, reply) => html(reply).header('cache-control', 'no-store').send(PAGE));
   app.get('/encoded', (_request, reply) => html(reply).header('content-encoding', 'gzip').send(GZIPPED_PAGE));
   app.get('/partial', (_request, reply) => html(reply).code(206).header('content-range', PARTIAL_RANGE).send(PAGE.slice(0, 60)));

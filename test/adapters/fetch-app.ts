@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { identityOf, withHubSpotIdentify, type FetchOptions } from '../../adapters/fetch/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
 import { send } from './express-app.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
+import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
 
 type Route = (request: Request) => Response;
 
@@ -34,7 +34,7 @@ const routes: Record<string, Route> = {
   'GET /fragment': () => html(FRAGMENT),
   'GET /printed': (request) => html(printedPage(identityOf(request)?.scriptTag)),
   'GET /locals': (request) => Response.json({ hsIdentity: identityOf(request) }),
-  'GET /public': () => html(PAGE, { 'cache-control': 'public, max-age=600' }),
+  'GET /public': () => html(PAGE, PUBLIC_HEADERS),
   'GET /no-store': () => html(PAGE, { 'cache-control': 'no-store' }),
   'GET /encoded': () => html(new Uint8Array(GZIPPED_PAGE), { 'content-encoding': 'gzip' }),
   'GET /partial': () => new Response(PAGE.slice(0, 60), { status: 206, headers: { 'content-type': HTML, 'content-range': PARTIAL_RANGE } }),

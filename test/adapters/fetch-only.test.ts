@@ -88,7 +88,7 @@ describe('withHubSpotIdentify', () => {
     expect(response.headers.get('etag')).toBeNull();
     expect(response.headers.get('last-modified')).toBeNull();
     expect(response.headers.get('cdn-cache-control')).toBeNull();
-    expect(response.headers.get('cache-control')).toBe('private, max-age=600');
+    expect(response.headers.get('cache-control')).toBe('private');
     expect(withoutScript(await response.text())).toBe(PAGE);
   });
 

@@ -25,7 +25,7 @@ export interface Harness {
    * An app with the middleware registered with `options` and these routes:
    * /page (HTML string), /buffer (HTML Buffer), /stream (HTML Readable), /json, /plain, /fragment,
    * /printed (template printing hsIdentity.scriptTag), /locals (JSON of the template's hsIdentity),
-   * /public (Cache-Control public), /no-store, /encoded (gzipped HTML), POST /page, and:
+   * /public (PUBLIC_HEADERS), /no-store, /encoded (gzipped HTML), POST /page, and:
    * /partial (HTML answered 206 with Content-Range), /redirect (HTML answered 302), /no-content (204),
    * /error (the page answered 500), /validated (the page with VALIDATED_HEADERS, answered 304 when
    * the request's If-None-Match or If-Modified-Since matches them, as the framework's conditional
@@ -50,6 +50,12 @@ export const VALIDATED_HEADERS = {
 export function matchesValidators(headers: Record<string, string | string[] | undefined>): boolean {
   return headers['if-none-match'] === VALIDATED_HEADERS.ETag || headers['if-modified-since'] === VALIDATED_HEADERS['Last-Modified'];
 }
+
+/** The caching headers of /public: every lifetime a cache could reuse a page for, and directives that are not one. */
+export const PUBLIC_HEADERS = {
+  'Cache-Control': 'public, max-age=600, s-maxage=3600, stale-while-revalidate=60, stale-if-error=86400, immutable, must-revalidate, no-transform',
+  'Expires': 'Thu, 01 Jan 2099 00:00:00 GMT',
+} as const;
 
 /** The caching headers of /asset, a stylesheet. */
 export const ASSET_HEADERS = { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', 'ETag': '"css1"' } as const;

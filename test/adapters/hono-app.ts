@@ -7,7 +7,7 @@ import { hubspotIdentify, type HonoOptions } from '../../adapters/hono/index.js'
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
 import { pageStream } from './fetch-app.js';
 import { send } from './express-app.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
+import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
 
 type Route = (c: Context) => Response | Promise<Response>;
 
@@ -21,7 +21,7 @@ const routes: Record<string, Route> = {
   'GET /fragment': (c) => c.html(FRAGMENT),
   'GET /printed': (c) => c.html(printedPage(c.var.hsIdentity?.scriptTag)),
   'GET /locals': (c) => c.json({ hsIdentity: c.var.hsIdentity }),
-  'GET /public': (c) => c.html(PAGE, 200, { 'cache-control': 'public, max-age=600' }),
+  'GET /public': (c) => c.html(PAGE, 200, PUBLIC_HEADERS),
   'GET /no-store': (c) => c.html(PAGE, 200, { 'cache-control': 'no-store' }),
   'GET /encoded': (c) => c.body(new Uint8Array(GZIPPED_PAGE), 200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }),
   'GET /partial': (c) => c.html(PAGE.slice(0, 60), 206, { 'content-range': PARTIAL_RANGE }),

@@ -35,7 +35,7 @@ describe('hono', () => {
     const html = await response.text();
     expect(html).toContain('data-hubspot-identify');
     expect(response.headers.get('etag')).toBeNull();
-    expect(response.headers.get('cache-control')).toBe('private, max-age=600');
+    expect(response.headers.get('cache-control')).toBe('private');
     expect(response.headers.get('content-length')).toBeNull();
   });
 

@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { hubspotIdentify, type KoaOptions } from '../../adapters/koa/index.js';
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
 import { send } from './express-app.js';
-import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
+import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
 
 type Route = (ctx: Koa.Context) => void | Promise<void>;
 
@@ -19,7 +19,7 @@ const routes: Record<string, Route> = {
   'GET /fragment': (ctx) => { ctx.type = 'html'; ctx.body = FRAGMENT; },
   'GET /printed': (ctx) => { ctx.body = printedPage(ctx.state.hsIdentity?.scriptTag); },
   'GET /locals': (ctx) => { ctx.body = { hsIdentity: ctx.state.hsIdentity }; },
-  'GET /public': (ctx) => { ctx.set('Cache-Control', 'public, max-age=600'); ctx.body = PAGE; },
+  'GET /public': (ctx) => { ctx.set(PUBLIC_HEADERS); ctx.body = PAGE; },
   'GET /no-store': (ctx) => { ctx.set('Cache-Control', 'no-store'); ctx.body = PAGE; },
   'GET /encoded': (ctx) => { ctx.type = 'html'; ctx.set('Content-Encoding', 'gzip'); ctx.body = GZIPPED_PAGE; },
   'GET /partial': (ctx) => { ctx.status = 206; ctx.set('Content-Range', PARTIAL_RANGE); ctx.type = 'html'; ctx.body = PAGE.slice(0, 60); },

@@ -166,6 +166,54 @@ describe.each([expressHarness, koaHarness, fastifyHarness, fetchHarness, honoHar
     expect(cookiesOf(failed)).toEqual([]);
   });
 
+  it('the marker was expired on pages the reset never reached (gzip-encoded, a fragment without </head> or </body>): it stays until a page takes the reset', async () => {
+    const target = await start();
+    const marker = markerPair(await get(target, '/page', ADA));
+    for (const path of ['/encoded', '/fragment']) {
+      const response = await get(target, path, null, marker);
+      expect(scriptCount(response), path).toBe(0);
+      expect(cookiesOf(response), path).toEqual([]);
+    }
+    const loggedOut = await get(target, '/page', null, marker);
+    expect(loggedOut.text).toContain(resetScriptTag());
+    expect(markerSet(loggedOut)).toEqual(['hsi_v=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax']);
+  });
+
+  it('an identified page the script never reached (gzip-encoded, a fragment) set the marker: it sets none', async () => {
+    const target = await start();
+    for (const path of ['/encoded', '/fragment']) expect(cookiesOf(await get(target, path, ADA)), path).toEqual([]);
+  });
+
+  it("B's fragment under A's marker took B's marker without the reset-first, so B's next page skipped the reset: A's marker stays until a page resets", async () => {
+    const target = await start();
+    const adaMarker = markerPair(await get(target, '/page', ADA));
+    const fragment = await get(target, '/fragment', BOB, adaMarker);
+    expect(scriptCount(fragment)).toBe(0);
+    expect(cookiesOf(fragment)).toEqual([]);
+    const bob = await get(target, '/page', BOB, adaMarker);
+    expect(identifyCall(bob)).toEqual({ email: BOB, reset: true });
+    expect(markerPair(bob)).not.toBe(adaMarker);
+  });
+
+  it('a template that prints the script itself still sets the marker', async () => {
+    const target = await start();
+    const printed = await get(target, '/printed', ADA);
+    expect(scriptCount(printed)).toBe(1);
+    expect(markerSet(printed)).toHaveLength(1);
+  });
+
+  it('with inject: false, where no script can be delivered, the marker is neither set nor expired', async () => {
+    const withMarker = await start();
+    const marker = markerPair(await get(withMarker, '/page', ADA));
+    await app!.close();
+    const target = await start({ inject: false });
+    expect(cookiesOf(await get(target, '/page', ADA))).toEqual([]);
+    expect(cookiesOf(await get(target, '/page', BOB, marker))).toEqual([]);
+    const anonymous = await get(target, '/page', null, marker);
+    expect(anonymous.text).toBe(PAGE);
+    expect(cookiesOf(anonymous)).toEqual([]);
+  });
+
   it('with resetOnLogout: false nothing of this runs and no cookie is set', async () => {
     const withMarker = await start();
     const marker = markerPair(await get(withMarker, '/page', ADA));

@@ -31,12 +31,22 @@ describe('makePrivate', () => {
   it('makes a public page private and drops CDN caching and validators', () => {
     const headers = headersOf({ 'Cache-Control': 'public, max-age=600, s-maxage=3600', 'CDN-Cache-Control': 'max-age=60', 'Surrogate-Control': 'max-age=60', ETag: '"v1"', 'Last-Modified': 'Mon, 02 Nov 2026 10:00:00 GMT', 'Content-Type': 'text/html' });
     makePrivate(headers);
-    expect(headers.all).toEqual({ 'cache-control': 'private, max-age=600', 'content-type': 'text/html' });
+    expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
   });
 
   it("keeps the app's no-store", () => {
     expect(privateCacheControl('no-store')).toBe('no-store');
     expect(privateCacheControl(undefined)).toBe('private');
+  });
+
+  it("a shared browser reused an identified page for the next visitor: every lifetime and Expires go, the app's revalidation directives stay", () => {
+    expect(privateCacheControl('public, max-age=600')).toBe('private');
+    expect(privateCacheControl('Public, Max-Age=600, S-MaxAge=60, stale-while-revalidate=30, stale-if-error=60, immutable, private="Set-Cookie"')).toBe('private');
+    expect(privateCacheControl('max-age=0, no-cache, must-revalidate, proxy-revalidate, no-transform')).toBe('private, no-cache, must-revalidate, proxy-revalidate, no-transform');
+    expect(privateCacheControl(['public', 'max-age=60, no-cache'])).toBe('private, no-cache');
+    const headers = headersOf({ 'Cache-Control': 'max-age=600', Expires: 'Thu, 01 Jan 2099 00:00:00 GMT', 'Content-Type': 'text/html' });
+    makePrivate(headers);
+    expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
   });
 });
 
@@ -91,7 +101,7 @@ describe('respond', () => {
   it('injects HTML of 200 and error pages, private, with the hash in a hash-only CSP', () => {
     const headers = headersOf({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'public, max-age=60', 'Content-Security-Policy': `script-src ${OTHER}` });
     expect(hs.respond(identity, 200, headers, '')).toBe('inject');
-    expect(headers.all['cache-control']).toBe('private, max-age=60');
+    expect(headers.all['cache-control']).toBe('private');
     expect(headers.all['content-security-policy']).toBe(`script-src ${OTHER} ${HASH}`);
     expect(hs.respond(identity, 500, headersOf({ 'Content-Type': 'text/html' }), '')).toBe('inject');
   });
