@@ -9,7 +9,7 @@ import { dropConditionals } from '../../src/http/cache-headers.js';
 import { injectWhole } from '../../src/http/body-rewrite.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
-import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type FrameworkBinding, type Forgets, type PageStep } from '../../src/http/request-identifier.js';
 
 export * from '../../src/index.js';
 
@@ -79,7 +79,7 @@ function wrongFrameworkCheck(report: Report): (req: Request, res: Response) => b
 }
 
 /** Express middleware: identifies the visitor, exposes `res.locals.hsIdentity`, injects the script into HTML. */
-export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
+export function hubspotIdentify(options?: ExpressOptions): RequestHandler & Forgets {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, express);
   const { tokenRoute } = hs.core.options;
@@ -114,7 +114,7 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
     else carry(step);
   };
 
-  return function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
+  return withForget(function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (notExpress(req, res)) return next();
     if (tokenRoute !== false && req.path === tokenRoute && (req.method === 'GET' || req.method === 'HEAD')) {
       hs.tokenRoute(req, res).then(({ status, body }) => {
@@ -122,10 +122,11 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler {
       }, next);
       return;
     }
+    if (!firstPass(req)) return next();
     const found = hs.identifyPage(req, res);
     if (isPromise(found)) found.then((value) => proceed(req, res, next, value), next);
     else proceed(req, res, next, found);
-  };
+  }, hs);
 }
 
 export default hubspotIdentify;

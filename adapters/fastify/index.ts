@@ -6,7 +6,7 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type Forgets, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { carriesMarker } from '../../src/http/logout-marker.js';
 import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
@@ -19,6 +19,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The identified visitor; null when not identified. Also in `reply.locals.hsIdentity` for @fastify/view. */
     hsIdentity: Identity | null;
+  }
+  interface FastifyInstance {
+    /** The plugin's handle: `app.hubspotIdentify.forget(email)` drops a visitor's cached token. */
+    hubspotIdentify: Forgets;
   }
 }
 
@@ -95,8 +99,10 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   const warnNotHtml = notHtmlWarning(hs.core.report);
   const { tokenRoute } = hs.core.options;
   fastify.decorateRequest('hsIdentity', null);
+  fastify.decorate('hubspotIdentify', { forget: (email: string) => hs.core.forget(email) });
   // reply.locals is @fastify/view's (it decorates it and gives each request its own object): not
   // decorated here, so that registering this plugin first does not turn its set-up off.
+
 
   if (tokenRoute !== false) {
     fastify.get(tokenRoute, async (request, reply) => {
@@ -121,6 +127,13 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     showIdentity(request, reply, identity);
     if (identity) dropConditionals(request.raw.headers);
   };
+
+  // null from the start of every request, so an error page rendered before preHandler (a failed
+  // schema validation) can test hsIdentity too; after onRequest, where @fastify/view makes locals.
+  fastify.addHook('preValidation', (request, reply, done) => {
+    showIdentity(request, reply, null);
+    done();
+  });
 
   // Callback-style hooks: on a cache hit nothing here waits, so the reply goes out in the same tick.
   fastify.addHook('preHandler', (request, reply, done) => {

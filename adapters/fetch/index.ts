@@ -3,7 +3,7 @@ import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, type FrameworkBinding, type RequestIdentifier } from '../../src/http/request-identifier.js';
+import { createRequestIdentifier, withForget, type FrameworkBinding, type Forgets, type RequestIdentifier } from '../../src/http/request-identifier.js';
 import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 
 export * from '../../src/index.js';
@@ -52,15 +52,17 @@ const answersTokenRoute = (request: Request, tokenRoute: string | false) =>
  * Wraps a fetch handler: identifies page loads, makes `identityOf(request)` available inside it,
  * and injects the script into the HTML it answers. HubSpot failures never reach the response.
  */
-export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandler<Rest>, options: FetchOptions): (request: Request, ...rest: Rest) => Promise<Response> {
+export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandler<Rest>, options: FetchOptions): ((request: Request, ...rest: Rest) => Promise<Response>) & Forgets {
   if (typeof handler !== 'function') {
     throw new HubSpotIdentifyError('HSI_INVALID_OPTION', `withHubSpotIdentify(handler, options) takes the app's fetch handler first, got ${typeof handler}: pass app.fetch or your (request) => Response function.`);
   }
   const hs = fetchIdentifier(options, 'withHubSpotIdentify');
   const { tokenRoute } = hs.core.options;
 
-  return async function hubspotIdentified(request: Request, ...rest: Rest): Promise<Response> {
+  return withForget(async function hubspotIdentified(request: Request, ...rest: Rest): Promise<Response> {
     if (answersTokenRoute(request, tokenRoute)) return tokenRouteResponse(await hs.tokenRoute(request, request));
+    // Wrapped twice (or a request an outer wrapper already identified): one identification per request.
+    if (identities.has(request)) return handler(request, ...rest);
     const found = hs.identify(request, request);
     const identity = isPromise(found) ? await found : found;
     const step = identity ? hs.markIdentified(request, request, identity) : undefined;
@@ -71,7 +73,7 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     if (seen !== request) identities.set(seen, shown);
     const response = await handler(seen, ...rest);
     return pageResponse(hs, identity, step, response, COMPRESSION_HINT, () => hs.markAnonymous(request, request));
-  };
+  }, hs);
 }
 
 /**

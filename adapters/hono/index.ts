@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type Forgets, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
 import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
 
@@ -35,7 +35,8 @@ const honoBinding: FrameworkBinding<Context, Context> = {
 };
 
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
-export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
+export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forgets {
+  assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, honoBinding);
   const { tokenRoute } = hs.core.options;
 
@@ -53,10 +54,11 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     return isPromise(found) ? found.then(show) : show(found);
   };
 
-  return async function hubspotIdentifyMiddleware(c, next) {
+  return withForget<MiddlewareHandler>(async function hubspotIdentifyMiddleware(c, next) {
     if (tokenRoute !== false && c.req.path === tokenRoute && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
       return tokenRouteResponse(await hs.tokenRoute(c, c));
     }
+    if (!firstPass(c)) return next();
     const found = hs.identifyPage(c, c);
     const first = isPromise(found) ? await found : found;
     const identity = first === ANONYMOUS_PAGE ? null : first;
@@ -75,7 +77,7 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler {
     // Cache-Control): clear it first so the rewritten headers stand.
     c.res = undefined;
     c.res = rewritten;
-  };
+  }, hs);
 }
 
 export default hubspotIdentify;

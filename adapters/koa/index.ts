@@ -5,7 +5,7 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { injectBody } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, type FrameworkBinding } from '../../src/http/request-identifier.js';
+import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type FrameworkBinding, type Forgets } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { carriesMarker } from '../../src/http/logout-marker.js';
 import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
@@ -33,7 +33,7 @@ const koa: FrameworkBinding<Context, Context> = {
 };
 
 /** Koa middleware: identifies the visitor, exposes `ctx.state.hsIdentity`, injects the script into HTML. */
-export function hubspotIdentify(options?: KoaOptions): Middleware {
+export function hubspotIdentify(options?: KoaOptions): Middleware & Forgets {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
   const hs = createRequestIdentifier(options, koa);
   const { tokenRoute } = hs.core.options;
@@ -67,7 +67,7 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     carry(ctx, step.carried, step.setCookie);
   };
 
-  return async function hubspotIdentifyMiddleware(ctx, next) {
+  return withForget<Middleware>(async function hubspotIdentifyMiddleware(ctx, next) {
     if (tokenRoute !== false && ctx.path === tokenRoute && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       const { status, body } = await hs.tokenRoute(ctx, ctx);
       ctx.status = status;
@@ -75,6 +75,7 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
       ctx.set('Cache-Control', 'no-store');
       return;
     }
+    if (!firstPass(ctx)) return next();
     const found = hs.identifyPage(ctx, ctx);
     const identity = isPromise(found) ? await found : found;
     if (identity === null || identity === ANONYMOUS_PAGE) {
@@ -87,7 +88,7 @@ export function hubspotIdentify(options?: KoaOptions): Middleware {
     dropConditionals(ctx.req.headers);
     await next();
     carry(ctx, step ? step.carried : identity, step?.setCookie);
-  };
+  }, hs);
 }
 
 export default hubspotIdentify;

@@ -91,6 +91,30 @@ const VISITOR_FAILED: unique symbol = Symbol('hubspot-identify.visitor-failed');
 /** Whether a visitor resolver's answer names no one (the page is anonymous). */
 const namesNoOne = (input: VisitorInput) => input === null || input === undefined || input === '' || (input as unknown) === false;
 
+const SEEN = Symbol.for('hubspot-identify.seen');
+
+/**
+ * True the first time a request (the framework's request or context object) reaches an instance of
+ * the middleware; false after. A second instance on the same request (registered on the app and on a
+ * router, or twice) passes it through, so a visitor is not identified, and HubSpot called, twice.
+ */
+export function firstPass(request: object): boolean {
+  const seen = request as { [SEEN]?: true };
+  if (seen[SEEN]) return false;
+  seen[SEEN] = true;
+  return true;
+}
+
+/** What every adapter's middleware carries: `forget(email)` drops the visitor's cached token (at logout, or when their email changes). */
+export interface Forgets {
+  forget(email: string): Promise<void>;
+}
+
+/** The middleware with `forget` on it, bound to its own identifier (and so its own cache and store). */
+export function withForget<T extends object>(middleware: T, hs: RequestIdentifier<any, any>): T & Forgets {
+  return Object.assign(middleware, { forget: (email: string) => hs.core.forget(email) });
+}
+
 /**
  * Throws the fix when a middleware factory is handed to the framework uncalled: the framework then
  * calls it with its request (2 or 3 arguments) where the options belong.
