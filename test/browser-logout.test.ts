@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hubspotIdentify as expressIdentify } from '../adapters/express/index.js';
 import { hubspotIdentify as honoIdentify } from '../adapters/hono/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, userFromCookie } from './helpers/browser.js';
 
 let hubspot: FakeHubSpot;
 let browser: Browser;
@@ -23,11 +23,6 @@ afterAll(async () => {
 });
 beforeEach(() => hubspot.reset());
 
-/** The user from the `user` cookie, as a session middleware would give it. */
-function userFromCookie(cookie: string | null | undefined): { email: string } | undefined {
-  const value = /(?:^|;\s*)user=([^;]*)/.exec(cookie ?? '')?.[1];
-  return value ? { email: decodeURIComponent(value) } : undefined;
-}
 
 // The two load orders: the async loader after our script (/after), or a synchronous loader in <head> that runs before it (/first).
 const pages: Record<string, () => string> = {

@@ -16,7 +16,7 @@ import { withHubSpotIdentify } from '../adapters/fetch/index.js';
 import { hubspotIdentify as honoIdentify } from '../adapters/hono/index.js';
 import { hubspotIdentify as koaIdentify } from '../adapters/koa/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, userFromCookie } from './helpers/browser.js';
 
 let hubspot: FakeHubSpot;
 let browser: Browser;
@@ -30,11 +30,6 @@ afterAll(async () => {
 });
 beforeEach(() => hubspot.reset());
 
-/** The user from the `user` cookie, as a session middleware would give it. */
-function userFromCookie(cookie: string | null | undefined): { email: string } | undefined {
-  const value = /(?:^|;\s*)user=([^;]*)/.exec(cookie ?? '')?.[1];
-  return value ? { email: decodeURIComponent(value) } : undefined;
-}
 
 /** The page: its own settings in <head>, a strict CSP nonce on every script, the fake loader at the end. */
 function page(nonce: string): string {

@@ -12,3 +12,9 @@ export async function launchChromium(): Promise<Browser> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
 }
+
+/** The user from the `user` cookie, as a session middleware would give it. */
+export function userFromCookie(cookie: string | null | undefined): { email: string } | undefined {
+  const value = /(?:^|;\s*)user=([^;]*)/.exec(cookie ?? '')?.[1];
+  return value ? { email: decodeURIComponent(value) } : undefined;
+}
