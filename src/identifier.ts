@@ -7,7 +7,6 @@ import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
 import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
-import { LRUCache } from 'lru-cache';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
 import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
@@ -94,17 +93,21 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     report,
   });
 
-  // Cache hits build nothing: the identity (frozen, shared) and its script body are kept per token and email.
-  const identities = new LRUCache<string, { identity: Identity; body: string }>({ max: resolved.cache.max });
-  const identityOf = (email: string, { token, createdAt }: StoredToken) => {
-    const memoKey = `${token}\n${email}`;
-    let built = identities.get(memoKey);
-    if (!built) {
+  // Cache hits build nothing: the identity (frozen, shared) and its script body hang off the cached
+  // entry object itself, which the in-memory store hands back on every hit. A WeakMap needs no key
+  // string per lookup (the token is ~500 chars) and lets the memo go with the entry it was built for.
+  const identities = new WeakMap<StoredToken, { identity: Identity; body: string }>();
+  const identityOf = (email: string, entry: StoredToken) => {
+    let built = identities.get(entry);
+    // The same entry serves every spelling of an email that keys alike (ADA@x.io, ada@x.io); a custom
+    // store may hand back one object it has since changed.
+    if (built === undefined || built.identity.email !== email || built.identity.token !== entry.token || built.identity.expiresAt !== entry.createdAt + TOKEN_LIFETIME) {
+      const { token, createdAt } = entry;
       const expiresAt = createdAt + TOKEN_LIFETIME;
       const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
       built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body };
-      identities.set(memoKey, built);
+      identities.set(entry, built);
     }
     return built;
   };
