@@ -30,6 +30,7 @@ const headItems = [
   `<meta content='<script id="hs-script-loader"></script>'>`,
   '<meta name=a content=b>',
   '<link rel=stylesheet href="/a.css">',
+  '<meta a = \'</head>\' / >',
   '<noscript></head></noscript>',
   '<template></head><script id="hs-script-loader"></script></template>',
   '<template><template></template></head></template>',
@@ -49,6 +50,14 @@ const bodyItems = [
   '<noframes></body></noframes>',
   '<div title="</body>" data-x=\'<script id="hs-script-loader">\'>d</div>',
   '<a href=/x title=</body>>l</a>',
+  // Attribute syntax an ordinary tag's fast path must read as the tokenizer does: a name that starts
+  // with `=`, quotes inside names and unquoted values, spaces around `=`, `/` between attributes.
+  '<br ="a><script id="hs-script-loader"></script>">',
+  '<p a"b=\'</body>\'>t</p>',
+  '<p a=b"c title="</body>">t</p>',
+  '<p/title="</body>"/>t</p>',
+  '<p a = "</body>" b = \'<script id="hs-script-loader">\' >t</p>',
+  '<img src=x/ alt="</body>">',
   '<!-- </body> -->',
   `<!-- ${TAG} -->`,
   '<template><script id="hs-script-loader"></script></body></template>',
