@@ -1,7 +1,7 @@
 // The framework-agnostic core: createIdentifier() ties options, visitor checks, the token source and the script together.
 import type { Transform } from 'node:stream';
 import { HubSpotIdentifyError } from './errors.js';
-import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
+import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, type InjectOutcome } from './html/inject.js';
 import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
 import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
@@ -48,6 +48,11 @@ export interface Identifier<Req = unknown, Res = unknown> {
   identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req>): MaybePromise<Identity | null>;
   /** @internal Reports a failure to onError and the logger. */
   readonly report: Report;
+  /**
+   * @internal inject() for a page an adapter sends as UTF-8: the bytes, encoded once. Cheaper than
+   * encoding inject()'s string, which first copies the whole page to flatten it.
+   */
+  injectEncoded(html: string, identity: Identity): Buffer;
   /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
   createInjector(identity: Identity): StreamingInjector;
   /** @internal Says once when a page had nowhere to inject. */
@@ -191,6 +196,12 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     injectBytes(body, identity, injectOptions = {}) {
       if (!identity) return body;
       const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
+      noteOutcome(result.outcome);
+      return result.body;
+    },
+
+    injectEncoded(html, identity) {
+      const result = injectIntoHtmlAsBytes(html, identity.scriptTag);
       noteOutcome(result.outcome);
       return result.body;
     },

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { parse, serialize, type DefaultTreeAdapterMap } from 'parse5';
 import { describe, expect, it } from 'vitest';
-import { injectIntoBytes, injectIntoHtml } from '../../src/html/inject.js';
+import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes } from '../../src/html/inject.js';
 import { StreamingInjector } from '../../src/html/inject-stream.js';
 
 type Node = DefaultTreeAdapterMap['node'];
@@ -124,6 +124,7 @@ describe('against parse5', () => {
         const before = read(html);
         const { html: after, outcome } = injectIntoHtml(html, TAG);
         expect(injectIntoBytes(Buffer.from(html), TAG).body.toString('utf8')).toBe(after);
+        expect(injectIntoHtmlAsBytes(html, TAG).body.toString('utf8')).toBe(after);
         if (before.ours.length > 0) {
           expect(outcome).toBe('present');
           expect(after).toBe(html);
