@@ -177,8 +177,7 @@ export class HtmlScanner {
       const c = chunk.charCodeAt(i);
       switch (state) {
         case DATA: {
-          let lt = chunk.indexOf('<', i);
-          for (let skipTo: number; lt !== -1 && (skipTo = this.#ordinaryTagEnd(chunk, lt)) !== -1; ) lt = chunk.indexOf('<', skipTo);
+          const lt = this.#skipOrdinary(chunk, i);
           if (lt === -1) {
             i = length;
             continue;
@@ -564,28 +563,36 @@ export class HtmlScanner {
   }
 
   /**
-   * The fast path for most tags: when the tag at `lt` has a name that changes nothing and ends in
-   * this chunk, the index just past it; else -1, and the state machine reads it.
+   * The fast path for text and most tags, from `i` in DATA: the index of the first `<` the state
+   * machine must read, or -1 for none. A tag is skipped whole when its name changes nothing (no
+   * stateful name is shorter than three letters) and it ends in this chunk; a tag that ends beyond
+   * it is read again by the state machine, so a char is read at most twice: still linear.
    */
-  #ordinaryTagEnd(chunk: string, lt: number): number {
+  #skipOrdinary(chunk: string, i: number): number {
     const length = chunk.length;
-    let i = lt + 1;
-    if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
-    if (i >= length || !isAlpha(chunk.charCodeAt(i))) return -1;
-    let name = 0;
-    const from = i;
-    for (; i < length; i++) {
-      const d = chunk.charCodeAt(i);
-      if (isSpace(d) || d === 0x2f || d === 0x3e) break;
-      if (name !== OTHER_NAME) name = isAlpha(d) && i - from < MAX_NAME_LETTERS ? name * 27 + ((d | 0x20) - 96) : OTHER_NAME;
+    for (let lt = chunk.indexOf('<', i); lt !== -1; lt = chunk.indexOf('<', i)) {
+      i = lt + 1;
+      if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
+      if (i >= length || !isAlpha(chunk.charCodeAt(i))) return lt;
+      let name = 0;
+      const from = i;
+      let c = 0;
+      for (; i < length; i++) {
+        c = chunk.charCodeAt(i);
+        // Letters are above `>`: one comparison for most chars of a name.
+        if (c <= 0x3e && (c === 0x3e || c === 0x2f || isSpace(c))) break;
+        if (name !== OTHER_NAME) name = isAlpha(c) && i - from < MAX_NAME_LETTERS ? name * 27 + ((c | 0x20) - 96) : OTHER_NAME;
+      }
+      if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return lt;
+      if (c === 0x3e) {
+        i++;
+        continue;
+      }
+      this.#tracking = false;
+      i = this.#attributes(chunk, i + 1, c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME);
+      if (i === -1) return lt;
     }
-    // Every stateful name has at least three letters: shorter ones need no lookup.
-    if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return -1;
-    const c = chunk.charCodeAt(i);
-    if (c === 0x3e) return i + 1;
-    // A tag that ends beyond this chunk is read again by the state machine: at most twice, still linear.
-    this.#tracking = false;
-    return this.#attributes(chunk, i + 1, c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME);
+    return -1;
   }
 
   #startName(endTag: boolean): void {
