@@ -508,14 +508,15 @@ export class HtmlScanner {
         case BEFORE_ATTR_VALUE:
           if (isSpace(c)) break;
           if (tracking) this.#attrValue = '';
-          if (c === 0x22) state = ATTR_VALUE_DQ;
-          else if (c === 0x27) state = ATTR_VALUE_SQ;
-          else if (c === 0x3e) return i + 1;
-          else {
+          if (c === 0x3e) return i + 1;
+          if (c !== 0x22 && c !== 0x27) {
             state = ATTR_VALUE_UQ;
             continue;
           }
-          break;
+          // The opening quote: read the value at once.
+          state = c === 0x22 ? ATTR_VALUE_DQ : ATTR_VALUE_SQ;
+          i++;
+        // falls through
         case ATTR_VALUE_DQ:
         case ATTR_VALUE_SQ: {
           const quote = chunk.indexOf(state === ATTR_VALUE_DQ ? '"' : "'", i);
