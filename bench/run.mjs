@@ -1,7 +1,7 @@
 // npm run bench: the middleware's cost as ratios against the same app without it, measured side by side in one run.
 // Knobs: BENCH_SECONDS and BENCH_ROUNDS (per side, after one warm-up round), BENCH_FRAMEWORKS (express,koa,fastify,hono),
 // BENCH_PAGE_BYTES (16 KB), BENCH_ASCII=1 (a page without multi-byte characters), BENCH_MIN_BUSY (0.95) and
-// BENCH_BUDGET_MS (per injection case, bench/injection.mjs).
+// BENCH_BUDGET_MS (per injection case, bench/injection.mjs); BENCH_ROUNDS also sets bench/hot-path.mjs's rounds.
 import { execFile, execFileSync, fork } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -264,6 +264,10 @@ for (const row of pages) {
   const verdict = (ratio, target, met, aa) => (Math.abs(ratio - target) <= noise(aa) ? `within A/A noise (±${fixed(noise(aa) * 100, 0)}%)` : met ? 'met' : 'missed');
   console.log(`| ${row.framework} | ${row.rounds} (${row.discarded}) | ${fixed(row.busy * 100, 0)}% | ${fixed(row.cpu.bare, 1)} | ${fixed(row.cpu.control, 1)} | ${fixed(row.cpu.identify, 1)} | ${fixed(cpuRatio)} (${spread(row.cpuVsControl)}) | ${fixed(median(row.aaCpu))} (${spread(row.aaCpu)}) | ${verdict(cpuRatio, 1.05, cpuRatio <= 1.05, row.aaCpu)} | ${fixed(row.rps.bare, 0)} | ${fixed(row.rps.identify, 0)} | ${fixed(rpsRatio)} (${spread(row.rpsVsBare)}) | ${fixed(median(row.aaRps))} (${spread(row.aaRps)}) | ${verdict(rpsRatio, 0.95, rpsRatio >= 0.95, row.aaRps)} |`);
 }
+
+console.log('\nThe same for Express without sockets (bench/hot-path.mjs, in a process of its own): steadier on a busy machine,');
+console.log('without the network\'s share of the request, so the ratio is the middleware\'s cost against the app\'s own work\n');
+execFileSync(process.execPath, [new URL('./hot-path.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 
 console.log('\nInjection alone (bench/injection.mjs, in a process of its own): pathological pages at 256 KB and 1 MB (time per byte stays flat: linear),');
 console.log('then normal pages against a plain concatenation at a known index, both encoded to the bytes sent\n');
