@@ -1,23 +1,25 @@
 // npm run bench: the middleware's cost as ratios against the same app without it, measured side by side in one run.
-// Knobs: BENCH_SECONDS and BENCH_ROUNDS (per side, after one warm-up round), BENCH_FRAMEWORKS (express,koa,fastify),
-// BENCH_PAGE_BYTES (16 KB) and BENCH_ASCII=1 (a page without multi-byte characters).
-import { execFileSync, fork } from 'node:child_process';
+// Knobs: BENCH_SECONDS and BENCH_ROUNDS (per side, after one warm-up round), BENCH_FRAMEWORKS (express,koa,fastify,hono),
+// BENCH_PAGE_BYTES (16 KB), BENCH_ASCII=1 (a page without multi-byte characters), BENCH_MIN_BUSY (0.95) and
+// BENCH_BUDGET_MS (per injection case, bench/injection.mjs); BENCH_ROUNDS also sets bench/hot-path.mjs's rounds.
+import { execFile, execFileSync, fork } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { request } from 'node:http';
 import { createIdentifier } from 'hubspot-identify';
 import { startFakeHubSpot } from 'hubspot-identify/testing';
 import { load } from './load.mjs';
-import { pageOfSize, STREAM_DELAY_MS } from './page.mjs';
+import { STREAM_DELAY_MS } from './page.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONNECTIONS = 8;
 /** A round in which a server used less of its core than this is discarded: the client, not the server, was the limit. */
-const MIN_BUSY = 0.95;
+const MIN_BUSY = Number(process.env.BENCH_MIN_BUSY ?? 0.95);
 const MODES = ['bare', 'control', 'control2', 'identify'];
 const VISITORS = Array.from({ length: 50 }, (_, i) => `visitor${i}@example.com`);
-const frameworks = (process.env.BENCH_FRAMEWORKS ?? 'express,koa,fastify').split(',');
+const frameworks = (process.env.BENCH_FRAMEWORKS ?? 'express,koa,fastify,hono').split(',');
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
@@ -113,7 +115,11 @@ async function throughput(hubspot) {
       for (const mode of MODES) kept[mode].push(results[mode]);
     }
     for (const server of Object.values(servers)) server.stop();
-    if (kept.bare.length === 0) throw new Error(`${framework}: every round was discarded (a server under ${MIN_BUSY * 100}% busy); the machine is too loaded to measure`);
+    // A machine too loaded to measure this framework: say so in its row, and go on with the others.
+    if (kept.bare.length === 0) {
+      rows.push({ framework, rounds: 0, discarded });
+      continue;
+    }
     // Ratios are taken within a round (the sides ran back to back), then summarised across rounds.
     const ratios = (of, to, field) => kept[of].map((result, i) => result[field] / kept[to][i][field]);
     rows.push({
@@ -126,39 +132,6 @@ async function throughput(hubspot) {
       aaCpu: ratios('control2', 'control', 'cpu'),
       aaRps: ratios('control2', 'control', 'rps'),
     });
-  }
-  return rows;
-}
-
-function injectionCost() {
-  const hs = createIdentifier({ accessToken: 'pat-bench', logger: false });
-  const identity = {
-    email: 'ada@example.com',
-    token: 'x'.repeat(200),
-    settings: { identificationEmail: 'ada@example.com', identificationToken: 'x'.repeat(200), loadImmediately: false },
-  };
-  identity.scriptTag = hs.inject('<head></head>', { ...identity, scriptTag: '' }, { nonce: null }).replace(/<\/?head>/g, '');
-  const rows = [];
-  for (const [label, bytes] of [['2 KB', 2 * 1024], ['100 KB', 100 * 1024], ['1 MB', 1024 * 1024]]) {
-    const html = pageOfSize(bytes);
-    const at = html.indexOf('<script type="text/javascript" id="hs-script-loader"');
-    const time = (fn) => {
-      let n = 0;
-      let sink = 0;
-      const budget = 400;
-      const started = performance.now();
-      while (performance.now() - started < budget) {
-        for (let i = 0; i < 20; i++) sink += fn().length;
-        n += 20;
-      }
-      if (sink === 0) throw new Error('unreachable');
-      return ((performance.now() - started) * 1e6) / n;
-    };
-    // Both sides end as the bytes a server writes: V8 concatenates lazily, so a string alone would hide the copy.
-    time(() => Buffer.from(hs.inject(html, identity)));
-    const concat = time(() => Buffer.from(html.slice(0, at) + identity.scriptTag + html.slice(at)));
-    const inject = time(() => Buffer.from(hs.inject(html, identity)));
-    rows.push({ label, inject, concat, ratio: inject / concat });
   }
   return rows;
 }
@@ -192,9 +165,12 @@ async function firstByte(hubspot) {
     const { body } = await get(identified.port, '/stream', headers);
     if (!body.includes('data-hubspot-identify')) throw new Error(`${framework}: the streamed page was not injected`);
     const samples = { bare: [], identify: [] };
-    for (let i = 0; i < 40; i++) {
-      samples.bare.push((await get(bare.port, '/stream', headers)).firstByte);
-      samples.identify.push((await get(identified.port, '/stream', headers)).firstByte);
+    // The first 10 of each are warm-up (a fresh process runs unoptimised code), not counted.
+    for (let i = -10; i < 40; i++) {
+      const [bareFirst, identifyFirst] = [(await get(bare.port, '/stream', headers)).firstByte, (await get(identified.port, '/stream', headers)).firstByte];
+      if (i < 0) continue;
+      samples.bare.push(bareFirst);
+      samples.identify.push(identifyFirst);
     }
     bare.stop();
     identified.stop();
@@ -207,33 +183,61 @@ async function firstByte(hubspot) {
   return rows;
 }
 
-/** Heap per cached visitor, measured in a process of its own so nothing else is on its heap. */
-function heapPerVisitor() {
-  const out = execFileSync(process.execPath, ['--expose-gc', new URL('./heap.mjs', import.meta.url).pathname], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop());
+/**
+ * Heap per cached visitor, each sample in a process of its own so nothing else is on its heap: the
+ * median of three, run side by side (each mostly waits for its mint signals to expire).
+ */
+async function heapPerVisitor() {
+  const samples = await Promise.all(Array.from({ length: 3 }, async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', new URL('./heap.mjs', import.meta.url).pathname], { encoding: 'utf8' });
+    return JSON.parse(stdout.trim().split('\n').pop());
+  }));
+  return { ...samples[0], bytesPerVisitor: median(samples.map((sample) => sample.bytesPerVisitor)), samples: samples.map((sample) => sample.bytesPerVisitor) };
 }
 
-/** The first page of a visitor not yet cached waits for HubSpot: how much longer than HubSpot's own latency. */
+/** One token call to the fake HubSpot from here, as a server's fetch makes it: HubSpot's latency as its clients see it. */
+async function hubspotRoundTrip(hubspot, email) {
+  const started = performance.now();
+  const response = await fetch(`${hubspot.baseUrl}/visitor-identification/2026-03/tokens/create`, {
+    method: 'POST', headers: { authorization: 'Bearer pat-bench', 'content-type': 'application/json' }, body: JSON.stringify({ email }),
+  });
+  await response.json();
+  return performance.now() - started;
+}
+
+/**
+ * The first page of a visitor not yet cached waits for HubSpot: how much longer than the bare page
+ * plus HubSpot's round trip, measured beside it (the fake's nominal latency plus its own and fetch's
+ * time, which are not the package's). Both servers first serve WARM_COLD_PAGES uncounted cold pages
+ * with HubSpot answering at once: a fresh process's first pages load fetch and run unoptimised code,
+ * which measured 5-10 ms of the old figure and is not what a running server pays.
+ */
+const WARM_COLD_PAGES = 200;
+
 async function coldPath(hubspot) {
   const LATENCY = 20;
   const rows = [];
   for (const framework of frameworks) {
     const bare = await startServer(framework, 'bare', hubspot.baseUrl);
     const identified = await startServer(framework, 'identify', hubspot.baseUrl);
-    const samples = { bare: [], identify: [] };
-    hubspot.latencyMs = LATENCY;
-    for (let i = 0; i < 30; i++) {
+    const samples = { bare: [], identify: [], roundTrip: [] };
+    for (let i = -WARM_COLD_PAGES; i < 30; i++) {
+      hubspot.latencyMs = i < 0 ? 0 : LATENCY;
       const headers = { accept: 'text/html', 'x-user': `cold-${framework}-${i}@example.com` };
-      samples.bare.push((await get(bare.port, '/', headers)).total);
+      const bareTotal = (await get(bare.port, '/', headers)).total;
       const { body, total } = await get(identified.port, '/', headers);
       if (!body.includes('data-hubspot-identify')) throw new Error(`${framework}: a cold page was not identified`);
+      const roundTrip = await hubspotRoundTrip(hubspot, `direct-${framework}-${i}@example.com`);
+      if (i < 0) continue;
+      samples.bare.push(bareTotal);
       samples.identify.push(total);
+      samples.roundTrip.push(roundTrip);
     }
     hubspot.latencyMs = 0;
     bare.stop();
     identified.stop();
-    const extra = median(samples.identify) - median(samples.bare) - LATENCY;
-    rows.push({ framework, latency: LATENCY, bare: median(samples.bare), identify: median(samples.identify), extra });
+    const [bareMs, identifyMs, roundTripMs] = [median(samples.bare), median(samples.identify), median(samples.roundTrip)];
+    rows.push({ framework, latency: LATENCY, bare: bareMs, identify: identifyMs, roundTrip: roundTripMs, extra: identifyMs - bareMs - roundTripMs, nominalExtra: identifyMs - bareMs - LATENCY });
   }
   return rows;
 }
@@ -244,40 +248,51 @@ console.log(`hubspot-identify benchmarks: Node ${process.version}, ${SECONDS} s 
 const pages = await throughput(hubspot);
 console.log(`Cache hits on a 16 KB HTML page with multi-byte text, 50 visitors${pinned ? '; server pinned to its own core, load on the other' : ''}.`);
 console.log('Server CPU per request (all its threads) is the main figure; medians of the kept rounds, with the min–max across rounds.');
-console.log('A/A: a second copy of the control app in the middleware\'s slot, the method\'s own noise.\n');
+console.log('A/A: a second copy of the control app in the middleware\'s slot, the method\'s own noise. A goal is called met or missed');
+console.log('only when the median ratio is farther from it than the widest A/A ratio is from 1; otherwise it is within A/A noise.\n');
 console.log('| framework | rounds kept (discarded) | server busy ≥ | CPU µs/req bare | control | with middleware | with / control (spread) | A/A CPU (spread) | target ≤ 1.05 | req/s bare | with | with / bare (spread) | A/A req/s (spread) | target ≥ 0.95 |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |');
 for (const row of pages) {
+  if (row.rounds === 0) {
+    console.log(`| ${row.framework} | 0 (${row.discarded}) | under ${MIN_BUSY * 100}% in every round: not measured, the machine is too loaded (lower BENCH_MIN_BUSY to see figures anyway) |`);
+    continue;
+  }
   const cpuRatio = median(row.cpuVsControl);
   const rpsRatio = median(row.rpsVsBare);
-  console.log(`| ${row.framework} | ${row.rounds} (${row.discarded}) | ${fixed(row.busy * 100, 0)}% | ${fixed(row.cpu.bare, 1)} | ${fixed(row.cpu.control, 1)} | ${fixed(row.cpu.identify, 1)} | ${fixed(cpuRatio)} (${spread(row.cpuVsControl)}) | ${fixed(median(row.aaCpu))} (${spread(row.aaCpu)}) | ${cpuRatio <= 1.05 ? 'met' : 'missed'} | ${fixed(row.rps.bare, 0)} | ${fixed(row.rps.identify, 0)} | ${fixed(rpsRatio)} (${spread(row.rpsVsBare)}) | ${fixed(median(row.aaRps))} (${spread(row.aaRps)}) | ${rpsRatio >= 0.95 ? 'met' : 'missed'} |`);
+  // A goal is judged only when the A/A noise (its widest ratio) is smaller than the distance to it.
+  const noise = (ratios) => Math.max(...ratios.map((ratio) => Math.abs(ratio - 1)));
+  const verdict = (ratio, target, met, aa) => (Math.abs(ratio - target) <= noise(aa) ? `within A/A noise (±${fixed(noise(aa) * 100, 0)}%)` : met ? 'met' : 'missed');
+  console.log(`| ${row.framework} | ${row.rounds} (${row.discarded}) | ${fixed(row.busy * 100, 0)}% | ${fixed(row.cpu.bare, 1)} | ${fixed(row.cpu.control, 1)} | ${fixed(row.cpu.identify, 1)} | ${fixed(cpuRatio)} (${spread(row.cpuVsControl)}) | ${fixed(median(row.aaCpu))} (${spread(row.aaCpu)}) | ${verdict(cpuRatio, 1.05, cpuRatio <= 1.05, row.aaCpu)} | ${fixed(row.rps.bare, 0)} | ${fixed(row.rps.identify, 0)} | ${fixed(rpsRatio)} (${spread(row.rpsVsBare)}) | ${fixed(median(row.aaRps))} (${spread(row.aaRps)}) | ${verdict(rpsRatio, 0.95, rpsRatio >= 0.95, row.aaRps)} |`);
 }
 
-console.log('\nInjection cost per page, against a plain string concatenation at a known index (both encoded to the bytes sent)');
-console.log('| page | inject µs | concatenation µs | ratio |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const row of injectionCost()) console.log(`| ${row.label} | ${fixed(row.inject / 1000, 1)} | ${fixed(row.concat / 1000, 1)} | ${fixed(row.ratio, 1)} |`);
+console.log('\nThe same for Express without sockets (bench/hot-path.mjs, in a process of its own): steadier on a busy machine,');
+console.log('without the network\'s share of the request, so the ratio is the middleware\'s cost against the app\'s own work\n');
+execFileSync(process.execPath, [new URL('./hot-path.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+
+console.log('\nInjection alone (bench/injection.mjs, in a process of its own): pathological pages at 256 KB and 1 MB (time per byte stays flat: linear),');
+console.log('then normal pages against a plain concatenation at a known index, both encoded to the bytes sent\n');
+execFileSync(process.execPath, [new URL('./injection.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 
 console.log('\nHubSpot calls for 1,000 page views of 50 visitors (refreshAfter 6 h)');
 console.log('| views | calls with the middleware | minting per request | one per visitor per period |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const row of await hubspotCalls(hubspot)) console.log(`| ${row.label} | ${row.calls} | ${row.perRequest} | ${row.bound} |`);
 
-console.log(`\nFirst byte of a streamed page (head at once, rest after ${STREAM_DELAY_MS} ms), median of 40`);
+console.log(`\nFirst byte of a streamed page (head at once, rest after ${STREAM_DELAY_MS} ms), median of 40 after 10 uncounted`);
 console.log('| framework | bare ms | with middleware ms | difference ms | bare p99 ms | with p99 ms |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const row of await firstByte(hubspot)) {
   console.log(`| ${row.framework} | ${fixed(row.bare)} | ${fixed(row.identify)} | ${fixed(row.identify - row.bare)} | ${fixed(row.bareP99)} | ${fixed(row.identifyP99)} |`);
 }
 
-console.log('\nCold path: the first page of an uncached visitor, HubSpot answering after 20 ms (median of 30)');
-console.log('| framework | bare ms | with middleware ms | beyond HubSpot\'s latency ms | target ≤ 2 |');
-console.log('| --- | ---: | ---: | ---: | --- |');
+console.log(`\nCold path: the first page of an uncached visitor, the fake HubSpot answering after 20 ms (median of 30, after ${WARM_COLD_PAGES} uncounted cold pages)`);
+console.log('| framework | bare ms | with middleware ms | HubSpot round trip ms (fetch from the bench) | beyond bare + round trip ms | beyond bare + 20 ms | target ≤ 2 (beyond the round trip) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const row of await coldPath(hubspot)) {
-  console.log(`| ${row.framework} | ${fixed(row.bare)} | ${fixed(row.identify)} | ${fixed(row.extra)} | ${row.extra <= 2 ? 'met' : 'missed'} |`);
+  console.log(`| ${row.framework} | ${fixed(row.bare)} | ${fixed(row.identify)} | ${fixed(row.roundTrip)} | ${fixed(row.extra)} | ${fixed(row.nominalExtra)} | ${row.extra <= 2 ? 'met' : 'missed'} |`);
 }
 
-const heap = heapPerVisitor();
-console.log(`\nMemory: ${heap.visitors.toLocaleString('en')} cached visitors with ${heap.tokenLength}-character tokens: ${fixed(heap.bytesPerVisitor / 1024)} KB of heap per visitor (target under 3 KB): ${heap.bytesPerVisitor < 3072 ? 'met' : 'missed'}`);
+const heap = await heapPerVisitor();
+console.log(`\nMemory: ${heap.visitors.toLocaleString('en')} cached visitors with ${heap.tokenLength}-character tokens: ${fixed(heap.bytesPerVisitor / 1024)} KB of heap per visitor, median of ${heap.samples.length} processes (${heap.samples.map((bytes) => fixed(bytes / 1024)).join(', ')}) (target under 3 KB): ${heap.bytesPerVisitor < 3072 ? 'met' : 'missed'}`);
 
 await hubspot.close();

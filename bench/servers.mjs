@@ -1,20 +1,33 @@
-// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify> <bare|printed|identify>`.
+// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify|hono> <bare|printed|identify>`.
 // bare: the app alone. printed: the app alone, its page carrying a script of the same size, as if
 // the template printed it (the cost of the bytes themselves). identify: the app with the middleware,
 // using the fake HubSpot at HUBSPOT_BASE_URL. Prints its port once listening.
 import { Readable } from 'node:stream';
+import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import Koa from 'koa';
+import { createIdentifier } from 'hubspot-identify';
 import { hubspotIdentify as expressIdentify } from 'hubspot-identify/express';
 import fastifyIdentify from 'hubspot-identify/fastify';
+import { hubspotIdentify as honoIdentify } from 'hubspot-identify/hono';
 import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
 import { PAGE, STREAM_HEAD, STREAM_REST, STREAM_DELAY_MS } from './page.mjs';
 
 const [framework, mode] = process.argv.slice(2);
 const identify = mode === 'identify';
-const BODY = mode === 'printed' ? PAGE.replace('</head>', `<script data-printed>${'x'.repeat(560)}</script></head>`) : PAGE;
 const options = { accessToken: 'pat-bench', baseUrl: process.env.HUBSPOT_BASE_URL, logger: false };
+
+/** A script element as long as the one the middleware injects for a bench visitor, with a token from the same HubSpot. */
+async function printedScript() {
+  const identity = await createIdentifier(options).identify('visitor10@example.com');
+  if (!identity) throw new Error('printed: no identity from the fake HubSpot');
+  const [open, close] = ['<script data-printed>', '</script>'];
+  return `${open}${'x'.repeat(identity.scriptTag.length - open.length - close.length)}${close}`;
+}
+
+const BODY = mode === 'printed' ? PAGE.replace('</head>', `${await printedScript()}</head>`) : PAGE;
 const userOf = (header) => (typeof header === 'string' ? { email: header } : undefined);
 
 /** The streamed page: its head at once, the rest after a delay, as a slow data fetch would. */
@@ -45,6 +58,15 @@ async function start() {
     });
     return new Promise((resolve) => { const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port)); });
   }
+  if (framework === 'hono') {
+    const app = new Hono();
+    app.use(async (c, next) => { c.set('user', userOf(c.req.header('x-user'))); await next(); });
+    if (identify) app.use(honoIdentify(options));
+    app.get('/', (c) => c.html(BODY));
+    app.get('/stream', (c) => c.body(Readable.toWeb(streamedPage()), 200, { 'Content-Type': 'text/html; charset=utf-8' }));
+    return new Promise((resolve) => { serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)); });
+  }
+  if (framework !== 'fastify') throw new Error(`bench/servers.mjs: unknown framework ${framework}`);
   const app = Fastify();
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request) => { request.user = userOf(request.headers['x-user']); });

@@ -1,13 +1,12 @@
 // The framework-agnostic core: createIdentifier() ties options, visitor checks, the token source and the script together.
 import type { Transform } from 'node:stream';
 import { HubSpotIdentifyError } from './errors.js';
-import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
+import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, type InjectOutcome } from './html/inject.js';
 import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
 import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
 import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
-import { LRUCache } from 'lru-cache';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
 import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
@@ -50,6 +49,11 @@ export interface Identifier<Req = unknown, Res = unknown> {
   identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req>): MaybePromise<Identity | null>;
   /** @internal Reports a failure to onError and the logger. */
   readonly report: Report;
+  /**
+   * @internal inject() for a page an adapter sends as UTF-8: the bytes, encoded once. Cheaper than
+   * encoding inject()'s string, which first copies the whole page to flatten it.
+   */
+  injectEncoded(html: string, identity: Identity): Buffer;
   /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
   createInjector(identity: Identity): StreamingInjector;
   /** @internal The logout marker's value for the visitor of an identity this identifier made. */
@@ -97,20 +101,24 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     report,
   });
 
-  // Cache hits build nothing: the identity (frozen, shared) and its script body are kept per token and email.
-  const identities = new LRUCache<string, { identity: Identity; body: string; marker: string }>({ max: resolved.cache.max });
+  // Cache hits build nothing: the identity (frozen, shared) and its script body hang off the cached
+  // entry object itself, which the in-memory store hands back on every hit. A WeakMap needs no key
+  // string per lookup (the token is ~500 chars) and lets the memo go with the entry it was built for.
+  const identities = new WeakMap<StoredToken, { identity: Identity; body: string; marker: string }>();
   // The logout marker of each identity handed out, worked out once with it (it needs the access token).
   const markers = new WeakMap<Identity, string>();
-  const identityOf = (email: string, { token, createdAt }: StoredToken, accessToken: string) => {
-    const memoKey = `${token}\n${email}`;
-    let built = identities.get(memoKey);
-    if (!built) {
+  const identityOf = (email: string, entry: StoredToken, accessToken: string) => {
+    let built = identities.get(entry);
+    // The same entry serves every spelling of an email that keys alike (ADA@x.io, ada@x.io); a custom
+    // store may hand back one object it has since changed.
+    if (built === undefined || built.identity.email !== email || built.identity.token !== entry.token || built.identity.expiresAt !== entry.createdAt + TOKEN_LIFETIME) {
+      const { token, createdAt } = entry;
       const expiresAt = createdAt + TOKEN_LIFETIME;
       const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
       const body = scriptBody(settings);
       built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body, marker: markerValue(accessToken, email) };
       markers.set(built.identity, built.marker);
-      identities.set(memoKey, built);
+      identities.set(entry, built);
     }
     return built;
   };
@@ -197,6 +205,12 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     injectBytes(body, identity, injectOptions = {}) {
       if (!identity) return body;
       const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
+      noteOutcome(result.outcome);
+      return result.body;
+    },
+
+    injectEncoded(html, identity) {
+      const result = injectIntoHtmlAsBytes(html, identity.scriptTag);
       noteOutcome(result.outcome);
       return result.body;
     },

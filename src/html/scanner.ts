@@ -98,10 +98,6 @@ const RAW_TEXT_NAMES = new Set(['style', 'xmp', 'iframe', 'noembed', 'noframes',
 const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME, PLAINTEXT_NAME, ...RAW_TEXT_NAMES]);
 
 const isAlpha = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
-const indexOrLength = (text: string, search: string, from: number) => {
-  const at = text.indexOf(search, from);
-  return at === -1 ? text.length : at;
-};
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
 
 export class HtmlScanner {
@@ -129,11 +125,8 @@ export class HtmlScanner {
   #marked = false;
   /** Offset of the `<` of our own script element while inside it, else -1. */
   #oursStart = -1;
-  // Where the next `>`, `"` and `'` are in the current chunk (its length for none): found once, used
-  // by every tag before them, so skipping ordinary tags reads each char once.
-  #nextGt = -1;
-  #nextDoubleQuote = -1;
-  #nextSingleQuote = -1;
+  /** Where #attributes stopped when the chunk ended. */
+  #attrState = BEFORE_ATTR_NAME;
 
   constructor(listener: ScanListener) {
     this.#listener = listener;
@@ -180,13 +173,11 @@ export class HtmlScanner {
     const length = chunk.length;
     let state = this.#state;
     let i = 0;
-    this.#nextGt = this.#nextDoubleQuote = this.#nextSingleQuote = -1;
     while (i < length) {
       const c = chunk.charCodeAt(i);
       switch (state) {
         case DATA: {
-          let lt = chunk.indexOf('<', i);
-          for (let skipTo: number; lt !== -1 && (skipTo = this.#ordinaryTagEnd(chunk, lt)) !== -1; ) lt = chunk.indexOf('<', skipTo);
+          const lt = this.#skipOrdinary(chunk, i);
           if (lt === -1) {
             i = length;
             continue;
@@ -241,98 +232,24 @@ export class HtmlScanner {
           break;
         }
         case BEFORE_ATTR_NAME:
-          if (isSpace(c)) break;
-          if (c === 0x2f || c === 0x3e) {
-            state = AFTER_ATTR_NAME;
-            continue;
-          }
-          this.#attrName = '';
-          state = ATTR_NAME;
-          if (c === 0x3d) {
-            // `=` here starts a name rather than a value.
-            if (this.#tracking) this.#attrName = '=';
-            break;
+        case ATTR_NAME:
+        case AFTER_ATTR_NAME:
+        case BEFORE_ATTR_VALUE:
+        case ATTR_VALUE_DQ:
+        case ATTR_VALUE_SQ:
+        case ATTR_VALUE_UQ:
+        case AFTER_ATTR_VALUE:
+        case SELF_CLOSING: {
+          const end = this.#attributes(chunk, i, state);
+          if (end === -1) {
+            state = this.#attrState;
+            i = length;
+          } else {
+            state = this.#emitTag(end - 1);
+            i = end;
           }
           continue;
-        case ATTR_NAME: {
-          const from = i;
-          while (i < length) {
-            const d = chunk.charCodeAt(i);
-            if (isSpace(d) || d === 0x2f || d === 0x3e || d === 0x3d) break;
-            i++;
-          }
-          if (this.#tracking && this.#attrName.length <= MARKER.length) this.#attrName += chunk.slice(from, i);
-          if (i === length) continue;
-          if (this.#tracking) this.#nameAttribute();
-          if (chunk.charCodeAt(i) === 0x3d) state = BEFORE_ATTR_VALUE;
-          else {
-            state = AFTER_ATTR_NAME;
-            continue;
-          }
-          break;
         }
-        case AFTER_ATTR_NAME:
-          if (isSpace(c)) break;
-          if (c === 0x2f) state = SELF_CLOSING;
-          else if (c === 0x3d) state = BEFORE_ATTR_VALUE;
-          else if (c === 0x3e) state = this.#emitTag(i);
-          else {
-            this.#attrName = '';
-            state = ATTR_NAME;
-            continue;
-          }
-          break;
-        case BEFORE_ATTR_VALUE:
-          if (isSpace(c)) break;
-          this.#attrValue = '';
-          if (c === 0x22) state = ATTR_VALUE_DQ;
-          else if (c === 0x27) state = ATTR_VALUE_SQ;
-          else if (c === 0x3e) state = this.#emitTag(i);
-          else {
-            state = ATTR_VALUE_UQ;
-            continue;
-          }
-          break;
-        case ATTR_VALUE_DQ:
-        case ATTR_VALUE_SQ: {
-          const quote = chunk.indexOf(state === ATTR_VALUE_DQ ? '"' : "'", i);
-          const to = quote === -1 ? length : quote;
-          this.#takeValue(chunk, i, to);
-          i = to;
-          if (quote === -1) continue;
-          this.#endValue();
-          state = AFTER_ATTR_VALUE;
-          break;
-        }
-        case ATTR_VALUE_UQ: {
-          const from = i;
-          while (i < length) {
-            const d = chunk.charCodeAt(i);
-            if (isSpace(d) || d === 0x3e) break;
-            i++;
-          }
-          this.#takeValue(chunk, from, i);
-          if (i === length) continue;
-          this.#endValue();
-          state = chunk.charCodeAt(i) === 0x3e ? this.#emitTag(i) : BEFORE_ATTR_NAME;
-          break;
-        }
-        case AFTER_ATTR_VALUE:
-          if (isSpace(c)) state = BEFORE_ATTR_NAME;
-          else if (c === 0x2f) state = SELF_CLOSING;
-          else if (c === 0x3e) state = this.#emitTag(i);
-          else {
-            state = BEFORE_ATTR_NAME;
-            continue;
-          }
-          break;
-        case SELF_CLOSING:
-          if (c === 0x3e) state = this.#emitTag(i);
-          else {
-            state = BEFORE_ATTR_NAME;
-            continue;
-          }
-          break;
         case MARKUP:
           if (c === 0x2d) state = MARKUP_DASH;
           else {
@@ -536,29 +453,147 @@ export class HtmlScanner {
   }
 
   /**
-   * The fast path for most tags: when the tag at `lt` is whole in this chunk, has a name that changes
-   * nothing, and no quote before its first `>` (so that `>` ends it), the index just past it; else -1.
+   * Reads a tag's attributes from chunk index `i` in attribute state `state`: the index just past the
+   * `>` that ends the tag, or -1 when the chunk ends first (the state reached is then in #attrState).
+   * One tight loop for the whole run of attributes; names and values are kept only for a tracked `<script>`.
    */
-  #ordinaryTagEnd(chunk: string, lt: number): number {
+  #attributes(chunk: string, i: number, state: number): number {
     const length = chunk.length;
-    let i = lt + 1;
-    if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
-    if (i >= length || !isAlpha(chunk.charCodeAt(i))) return -1;
-    let name = 0;
-    const from = i;
-    for (; i < length; i++) {
-      const d = chunk.charCodeAt(i);
-      if (isSpace(d) || d === 0x2f || d === 0x3e) break;
-      if (name !== OTHER_NAME) name = isAlpha(d) && i - from < MAX_NAME_LETTERS ? name * 27 + ((d | 0x20) - 96) : OTHER_NAME;
+    const tracking = this.#tracking;
+    while (i < length) {
+      const c = chunk.charCodeAt(i);
+      switch (state) {
+        case BEFORE_ATTR_NAME:
+          if (isSpace(c)) break;
+          if (c === 0x2f || c === 0x3e) {
+            state = AFTER_ATTR_NAME;
+            continue;
+          }
+          state = ATTR_NAME;
+          if (tracking) this.#attrName = '';
+          if (c === 0x3d) {
+            // `=` here starts a name rather than a value.
+            if (tracking) this.#attrName = '=';
+            break;
+          }
+          continue;
+        case ATTR_NAME: {
+          const from = i;
+          while (i < length) {
+            const d = chunk.charCodeAt(i);
+            if (isSpace(d) || d === 0x2f || d === 0x3e || d === 0x3d) break;
+            i++;
+          }
+          if (tracking && this.#attrName.length <= MARKER.length) this.#attrName += chunk.slice(from, i);
+          if (i === length) continue;
+          if (tracking) this.#nameAttribute();
+          if (chunk.charCodeAt(i) === 0x3d) state = BEFORE_ATTR_VALUE;
+          else {
+            state = AFTER_ATTR_NAME;
+            continue;
+          }
+          break;
+        }
+        case AFTER_ATTR_NAME:
+          if (isSpace(c)) break;
+          if (c === 0x2f) state = SELF_CLOSING;
+          else if (c === 0x3d) state = BEFORE_ATTR_VALUE;
+          else if (c === 0x3e) return i + 1;
+          else {
+            if (tracking) this.#attrName = '';
+            state = ATTR_NAME;
+            continue;
+          }
+          break;
+        case BEFORE_ATTR_VALUE:
+          if (isSpace(c)) break;
+          if (tracking) this.#attrValue = '';
+          if (c === 0x3e) return i + 1;
+          if (c !== 0x22 && c !== 0x27) {
+            state = ATTR_VALUE_UQ;
+            continue;
+          }
+          // The opening quote: read the value at once.
+          state = c === 0x22 ? ATTR_VALUE_DQ : ATTR_VALUE_SQ;
+          i++;
+        // falls through
+        case ATTR_VALUE_DQ:
+        case ATTR_VALUE_SQ: {
+          const quote = chunk.indexOf(state === ATTR_VALUE_DQ ? '"' : "'", i);
+          const to = quote === -1 ? length : quote;
+          if (tracking) this.#takeValue(chunk, i, to);
+          i = to;
+          if (quote === -1) continue;
+          if (tracking) this.#endValue();
+          state = AFTER_ATTR_VALUE;
+          break;
+        }
+        case ATTR_VALUE_UQ: {
+          const from = i;
+          while (i < length) {
+            const d = chunk.charCodeAt(i);
+            if (isSpace(d) || d === 0x3e) break;
+            i++;
+          }
+          if (tracking) this.#takeValue(chunk, from, i);
+          if (i === length) continue;
+          if (tracking) this.#endValue();
+          if (chunk.charCodeAt(i) === 0x3e) return i + 1;
+          state = BEFORE_ATTR_NAME;
+          break;
+        }
+        case AFTER_ATTR_VALUE:
+          if (isSpace(c)) state = BEFORE_ATTR_NAME;
+          else if (c === 0x2f) state = SELF_CLOSING;
+          else if (c === 0x3e) return i + 1;
+          else {
+            state = BEFORE_ATTR_NAME;
+            continue;
+          }
+          break;
+        default:
+          // SELF_CLOSING
+          if (c === 0x3e) return i + 1;
+          state = BEFORE_ATTR_NAME;
+          continue;
+      }
+      i++;
     }
-    // Every stateful name has at least three letters: shorter ones need no lookup.
-    if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return -1;
-    if (chunk.charCodeAt(i) === 0x3e) return i + 1;
-    if (this.#nextGt < i) this.#nextGt = indexOrLength(chunk, '>', i);
-    if (this.#nextGt === length) return -1;
-    if (this.#nextDoubleQuote < i) this.#nextDoubleQuote = indexOrLength(chunk, '"', i);
-    if (this.#nextSingleQuote < i) this.#nextSingleQuote = indexOrLength(chunk, "'", i);
-    return this.#nextDoubleQuote < this.#nextGt || this.#nextSingleQuote < this.#nextGt ? -1 : this.#nextGt + 1;
+    this.#attrState = state;
+    return -1;
+  }
+
+  /**
+   * The fast path for text and most tags, from `i` in DATA: the index of the first `<` the state
+   * machine must read, or -1 for none. A tag is skipped whole when its name changes nothing (no
+   * stateful name is shorter than three letters) and it ends in this chunk; a tag that ends beyond
+   * it is read again by the state machine, so a char is read at most twice: still linear.
+   */
+  #skipOrdinary(chunk: string, i: number): number {
+    const length = chunk.length;
+    for (let lt = chunk.indexOf('<', i); lt !== -1; lt = chunk.indexOf('<', i)) {
+      i = lt + 1;
+      if (i < length && chunk.charCodeAt(i) === 0x2f) i++;
+      if (i >= length || !isAlpha(chunk.charCodeAt(i))) return lt;
+      let name = 0;
+      const from = i;
+      let c = 0;
+      for (; i < length; i++) {
+        c = chunk.charCodeAt(i);
+        // Letters are above `>`: one comparison for most chars of a name.
+        if (c <= 0x3e && (c === 0x3e || c === 0x2f || isSpace(c))) break;
+        if (name !== OTHER_NAME) name = isAlpha(c) && i - from < MAX_NAME_LETTERS ? name * 27 + ((c | 0x20) - 96) : OTHER_NAME;
+      }
+      if (i === length || (name >= 27 * 27 && STATEFUL_NAMES.has(name))) return lt;
+      if (c === 0x3e) {
+        i++;
+        continue;
+      }
+      this.#tracking = false;
+      i = this.#attributes(chunk, i + 1, c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME);
+      if (i === -1) return lt;
+    }
+    return -1;
   }
 
   #startName(endTag: boolean): void {

@@ -1,6 +1,6 @@
 // The string and byte rewrite: where the script goes, and that it goes there once.
 import { describe, expect, it } from 'vitest';
-import { injectIntoBytes, injectIntoHtml, insertionIndex } from '../../src/html/inject.js';
+import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, insertionIndex } from '../../src/html/inject.js';
 
 const TAG = '<script data-hubspot-identify>x()</script>';
 const LOADER = '<script type="text/javascript" id="hs-script-loader" async defer src="//js.hs-scripts.com/123.js"></script>';
@@ -43,5 +43,23 @@ describe('injectIntoHtml', () => {
     const { body, outcome } = injectIntoBytes(Buffer.from(html), TAG);
     expect(outcome).toBe('injected');
     expect(body.toString('utf8')).toBe(injectIntoHtml(html, TAG).html);
+  });
+
+  it.each([
+    ['multi-byte text before and after the place', '<head><title>Grüße 🚀</title></head><body>日本 — 🚀</body>'],
+    ['the loader after astral characters', `<head></head><body>🚀🚀${LOADER}🚀</body>`],
+    ['a lone surrogate in the text', '<head>\ud83d</head><body>\ude80</body>'],
+    ['nowhere to go', '<p>Grüße</p>'],
+    ['the script already there', `<head>${TAG}</head><body>日本</body>`],
+  ])('encodes a string page once into the bytes encoding the spliced string would give: %s', (_label, html) => {
+    const { body, outcome } = injectIntoHtmlAsBytes(html, TAG);
+    const spliced = injectIntoHtml(html, TAG);
+    expect(outcome).toBe(spliced.outcome);
+    expect(body.equals(Buffer.from(spliced.html, 'utf8'))).toBe(true);
+  });
+
+  it('encodes a multi-byte tag (a nonce) as UTF-8 too', () => {
+    const tag = '<script data-hubspot-identify nonce="ü">x()</script>';
+    expect(injectIntoHtmlAsBytes('<head></head>', tag).body.toString('utf8')).toBe(`<head>${tag}</head>`);
   });
 });

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { parse, serialize, type DefaultTreeAdapterMap } from 'parse5';
 import { describe, expect, it } from 'vitest';
-import { injectIntoBytes, injectIntoHtml } from '../../src/html/inject.js';
+import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes } from '../../src/html/inject.js';
 import { StreamingInjector } from '../../src/html/inject-stream.js';
 
 type Node = DefaultTreeAdapterMap['node'];
@@ -30,6 +30,7 @@ const headItems = [
   `<meta content='<script id="hs-script-loader"></script>'>`,
   '<meta name=a content=b>',
   '<link rel=stylesheet href="/a.css">',
+  '<meta a = \'</head>\' / >',
   '<noscript></head></noscript>',
   '<template></head><script id="hs-script-loader"></script></template>',
   '<template><template></template></head></template>',
@@ -49,6 +50,14 @@ const bodyItems = [
   '<noframes></body></noframes>',
   '<div title="</body>" data-x=\'<script id="hs-script-loader">\'>d</div>',
   '<a href=/x title=</body>>l</a>',
+  // Attribute syntax an ordinary tag's fast path must read as the tokenizer does: a name that starts
+  // with `=`, quotes inside names and unquoted values, spaces around `=`, `/` between attributes.
+  '<br ="a><script id="hs-script-loader"></script>">',
+  '<p a"b=\'</body>\'>t</p>',
+  '<p a=b"c title="</body>">t</p>',
+  '<p/title="</body>"/>t</p>',
+  '<p a = "</body>" b = \'<script id="hs-script-loader">\' >t</p>',
+  '<img src=x/ alt="</body>">',
   '<!-- </body> -->',
   `<!-- ${TAG} -->`,
   '<template><script id="hs-script-loader"></script></body></template>',
@@ -115,6 +124,7 @@ describe('against parse5', () => {
         const before = read(html);
         const { html: after, outcome } = injectIntoHtml(html, TAG);
         expect(injectIntoBytes(Buffer.from(html), TAG).body.toString('utf8')).toBe(after);
+        expect(injectIntoHtmlAsBytes(html, TAG).body.toString('utf8')).toBe(after);
         if (before.ours.length > 0) {
           expect(outcome).toBe('present');
           expect(after).toBe(html);
