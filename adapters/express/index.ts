@@ -49,12 +49,21 @@ const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown)
   return res;
 };
 
+// A Content-Type's charset parameter, and one that already says UTF-8.
+const CHARSET = /;\s*charset=(?:"[^"]*"|[^;]*)/i;
+const UTF8 = /;\s*charset="?utf-8"?\s*(?:;|$)/i;
+
 function sendWhole(send: (this: ServerResponse, body?: unknown) => unknown, res: Response, verdict: string, body: string | Buffer): unknown {
   const state = stateOf(res)!;
   if (verdict === 'inject') {
     const injected = injectWhole(state.responder.hs.core, body, state.identity!);
-    body = injected.body;
     if (injected.delivered) state.deliverMarker();
+    // A string page comes back as its UTF-8 bytes: labelled as Express labels the strings it encodes so.
+    if (typeof body === 'string' && injected.body !== body) {
+      const type = res.getHeader('Content-Type');
+      if (typeof type === 'string' && !UTF8.test(type)) res.setHeader('Content-Type', CHARSET.test(type) ? type.replace(CHARSET, '; charset=utf-8') : `${type}; charset=utf-8`);
+    }
+    body = injected.body;
   }
   return send.call(res, body);
 }

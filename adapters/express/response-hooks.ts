@@ -13,7 +13,7 @@ import type { ServerResponse } from 'node:http';
 import type { Identity } from '../../src/identifier.js';
 import type { StreamingInjector } from '../../src/html/inject-stream.js';
 import type { PageStep, RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
-import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
+import { statusTakesScript, VALIDATORS, type HeaderAccess } from '../../src/http/response-policy.js';
 import { isHtml } from '../../src/http/page-load.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { setHeaders, takeHeaders } from '../../src/http/write-head.js';
@@ -162,9 +162,9 @@ const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statu
   if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
   const headers = takeHeaders(rest);
   if (headers) setHeaders(this, headers);
-  // Already settled (res.send): the framework may have added a validator since (Express's ETag).
+  // Already settled (res.send): the rules ran then; only Express's ETag, computed in send after them, is new since.
   if (state.decided) {
-    if (state.verdict !== 'untouched') makePrivate(state);
+    if (state.verdict !== 'untouched') for (const name of VALIDATORS) this.removeHeader(name);
   } else {
     state.settle(Number(statusCode), false);
   }

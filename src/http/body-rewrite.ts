@@ -1,7 +1,7 @@
 // Rewrites a whole response body as frameworks hold it: a string, bytes, a Node stream or a web stream.
 import { pipeline, Readable } from 'node:stream';
 import type { Identifier, Identity } from '../identifier.js';
-import { injectIntoBytes, injectIntoHtml } from '../html/inject.js';
+import { injectIntoBytes, injectIntoHtmlAsBytes } from '../html/inject.js';
 
 export type Body = string | Buffer | Readable | ReadableStream | unknown;
 
@@ -26,11 +26,16 @@ export interface Rewritten {
   delivered: boolean;
 }
 
-/** A whole body (string or bytes) with the script injected, as the same kind; and whether the script is on the page. */
-export function injectWhole<T extends string | Buffer>(core: Identifier<any, any>, body: T, identity: Identity): { body: T; delivered: boolean } {
-  const result = typeof body === 'string' ? injectIntoHtml(body, identity.scriptTag) : injectIntoBytes(body as Buffer, identity.scriptTag);
+/**
+ * A whole body (string or bytes) with the script injected, as bytes: a string page is encoded once
+ * here, as UTF-8, straight into the injected buffer (frameworks would otherwise measure the new
+ * string's length and encode it again to write it, which costs more than the injection itself).
+ * The very same body when nothing was injected; and whether the script is on the page.
+ */
+export function injectWhole(core: Identifier<any, any>, body: string | Buffer, identity: Identity): { body: string | Buffer; delivered: boolean } {
+  const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, identity.scriptTag) : injectIntoBytes(body, identity.scriptTag);
   core.noteOutcome(result.outcome);
-  return { body: ('html' in result ? result.html : result.body) as T, delivered: result.outcome !== 'no-insertion-point' };
+  return { body: result.outcome === 'injected' ? result.body : body, delivered: result.outcome !== 'no-insertion-point' };
 }
 
 /**
@@ -38,13 +43,7 @@ export function injectWhole<T extends string | Buffer>(core: Identifier<any, any
  * bytes or a stream come back as they were, undelivered.
  */
 export function injectBody(core: Identifier<any, any>, body: Body, identity: Identity): Rewritten {
-  if (typeof body === 'string') {
-    const { body: html, delivered } = injectWhole(core, body, identity);
-    // Encoded here once: frameworks would otherwise measure the new string's UTF-8 length and then
-    // encode it again to write it, which costs more than the injection itself on large pages.
-    return { body: html === body ? body : Buffer.from(html, 'utf8'), streamed: false, delivered };
-  }
-  if (Buffer.isBuffer(body)) return { ...injectWhole(core, body, identity), streamed: false };
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return { ...injectWhole(core, body, identity), streamed: false };
   if (isNodeStream(body) || isWebStream(body)) {
     const source = isWebStream(body) ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : body;
     // pipeline passes a source error on to the injecting stream, where the framework sees it.

@@ -44,6 +44,27 @@ describe('express only', () => {
     expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
   });
 
+  it('a string page sent as our injected bytes keeps the labels Express gives strings: charset=utf-8, its byte length, no ETag', async () => {
+    const page = '<html><head><title>Grüße 日本</title></head><body>🚀</body></html>';
+    const target = build((a) => {
+      a.get('/bare', (_req, res) => { res.setHeader('Content-Type', 'text/html'); res.send(page); });
+      a.get('/latin1', (_req, res) => { res.setHeader('Content-Type', 'text/html; charset=iso-8859-1'); res.send(page); });
+      a.get('/etag', (_req, res) => { res.set('ETag', 'W/"app"').type('html').send(page); });
+    });
+    for (const path of ['/bare', '/latin1']) {
+      const response = await send(supertest(target), path, { headers: ADA });
+      expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(response.text).toContain('Grüße 日本');
+      expect(response.text).toContain('🚀');
+      expect(countScripts(response.text)).toBe(1);
+      expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.text));
+      expect(response.headers['etag']).toBeUndefined();
+    }
+    const response = await send(supertest(target), '/etag', { headers: ADA });
+    expect(response.headers['etag']).toBeUndefined();
+    expect(response.headers['cache-control']).toBe('private');
+  });
+
   it('res.render of a template without it is injected automatically', async () => {
     const target = build((a) => a.get('/ejs', (_req, res) => res.render('plain', { title: 'EJS' })));
     const response = await send(supertest(target), '/ejs', { headers: ADA });
