@@ -32,22 +32,52 @@ function copyOnWrite(original: Headers): HeaderAccess & { copy(): Headers | unde
 const toBytes = (chunk: Uint8Array | string) =>
   typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
+// A read's result if the source has it at hand (a body already in memory, as a string or bytes
+// Response has), else undefined: a few microtasks, never a timer, as @hono/node-server reads bodies.
+const readyNow = <T>(read: Promise<T>): Promise<T | undefined> => Promise.race([read, Promise.resolve().then(() => Promise.resolve(undefined))]);
+
+/** The injected body: whole bytes when the source had all of it at hand, else a stream; and whether the page takes the script. */
+interface InjectedBody {
+  body: Buffer | ReadableStream<Uint8Array>;
+  /** Reads ahead until the page shows whether it takes the script (its insertion point passed, or its end). */
+  delivered(): MaybePromise<boolean>;
+}
+
 /**
- * A body that passes HTML through, injecting the identity's script on the fly; bytes in, bytes out.
- * `delivered()` reads ahead until the page shows whether it takes the script (its insertion point
- * passed, or its end), for a caller that must know before the headers go out.
+ * The source's HTML with the identity's script injected; bytes in, bytes out. What the source has at
+ * hand is injected at once: a whole page (the usual string body) comes back as one buffer, which
+ * runtimes write in one go, without a stream per response. The rest, if any, follows as a stream
+ * injected on the fly, picking up the read still in flight.
  */
-function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string>) {
+async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string>): Promise<InjectedBody> {
   const injector = hs.core.createInjector(identity);
   const reader = source.getReader();
   const queued: Buffer[] = [];
   let ended = false;
-  const step = async () => {
-    const { done, value } = await reader.read();
-    if (!done) return void queued.push(...injector.push(toBytes(value)));
+  const took = (done: boolean, value: Uint8Array | string | undefined) => {
+    if (!done) return void queued.push(...injector.push(toBytes(value!)));
     ended = true;
     queued.push(...injector.end());
     hs.core.noteOutcome(injector.outcome);
+  };
+  let inFlight: Promise<ReadableStreamReadResult<Uint8Array | string>> | undefined;
+  while (!ended) {
+    const read = reader.read();
+    // A read that fails is left in flight: the stream below fails with it, where the runtime sees it.
+    const result = await readyNow(read).catch(() => undefined);
+    if (result === undefined) {
+      inFlight = read;
+      break;
+    }
+    took(result.done, result.value);
+  }
+  const takesScript = () => injector.outcome === 'injected' || injector.outcome === 'present';
+  if (ended) return { body: queued.length === 1 ? queued[0]! : Buffer.concat(queued), delivered: takesScript };
+  const step = async () => {
+    const read = inFlight ?? reader.read();
+    inFlight = undefined;
+    const { done, value } = await read;
+    took(done, value);
   };
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -59,7 +89,7 @@ function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, sour
   });
   const delivered = async () => {
     while (injector.outcome === undefined && !ended) await step();
-    return injector.outcome === 'injected' || injector.outcome === 'present';
+    return takesScript();
   };
   return { body, delivered };
 }
@@ -92,29 +122,33 @@ export function withoutConditionals(request: Request): Request {
  */
 export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): MaybePromise<Response> {
   try {
-    if (response.bodyUsed) return response;
     const headers = copyOnWrite(response.headers);
     const verdict = hs.respond(identity, response.status, headers, compressionHint);
     const changed = headers.copy();
-    if (verdict === 'untouched' || !changed) return response;
-    const answer = (body: ReadableStream<Uint8Array> | null) =>
-      new Response(body as BodyInit | null, { status: response.status, statusText: response.statusText, headers: changed });
+    // bodyUsed only now: on @hono/node-server, reading it makes a full Response of the lightweight one the app returned.
+    if (verdict === 'untouched' || !changed || response.bodyUsed) return response;
+    const answer = (body: BodyInit | null) => new Response(body, { status: response.status, statusText: response.statusText, headers: changed });
     if (verdict !== 'inject') return answer(response.body);
-    // Streamed: the new length is known only at the end. HEAD (no body) announces what GET sends.
+    // The new length is known once injected (a whole body), or only at the end (a stream). HEAD (no body) announces what GET sends.
     changed.delete('Content-Length');
     const marker = setCookie && !carriesMarker(response.headers.getSetCookie()) ? setCookie : undefined;
     if (!response.body) {
       if (marker) changed.append('Set-Cookie', marker);
       return answer(null);
     }
-    const injected = injectingBody(hs, identity, response.body);
-    if (!marker) return answer(injected.body);
-    const withMarker = (delivered: boolean) => {
-      if (delivered) changed.append('Set-Cookie', marker);
-      return answer(injected.body);
+    const withMarker = (injected: InjectedBody, delivered: boolean) => {
+      if (delivered) changed.append('Set-Cookie', marker!);
+      return answer(injected.body as BodyInit);
     };
-    // A body that fails before its insertion point goes out without the marker and fails as it would have.
-    return injected.delivered().then(withMarker, () => withMarker(false));
+    const settle = (injected: InjectedBody) => {
+      // Said here, not left to the runtime: a HEAD answered from the GET response (Hono) keeps it.
+      if (Buffer.isBuffer(injected.body)) changed.set('Content-Length', String(injected.body.length));
+      if (!marker) return answer(injected.body as BodyInit);
+      const delivered = injected.delivered();
+      // A body that fails before its insertion point goes out without the marker and fails as it would have.
+      return isPromise(delivered) ? delivered.then((value) => withMarker(injected, value), () => withMarker(injected, false)) : withMarker(injected, delivered);
+    };
+    return injectingBody(hs, identity, response.body).then(settle, () => response);
   } catch {
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;
