@@ -121,6 +121,21 @@ describe('mintToken', () => {
     expect(await failure(mint())).toMatchObject({ code: 'HSI_NETWORK_ERROR' });
   });
 
+  it('AbortSignal.timeout held every settled call\'s timer and signal for the whole timeout: the call\'s signal is let go once it is answered', async () => {
+    let signal: AbortSignal | undefined;
+    const answered = await mint({
+      timeoutMs: 20,
+      fetch: async (_input, init) => {
+        signal = init?.signal ?? undefined;
+        return new Response(JSON.stringify({ token: 'tok-fast' }), { status: 200 });
+      },
+    });
+    expect(answered.token).toBe('tok-fast');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Its timer was cleared when the call settled, so nothing is left to fire on it.
+    expect(signal?.aborted).toBe(false);
+  });
+
   it('a call past timeoutMs is abandoned as a time-out', async () => {
     nock(ORIGIN).post(PATH).delay(1_000).reply(200, { token: 'late' });
     expect(await failure(mint({ timeoutMs: 50 }))).toMatchObject({ code: 'HSI_TIMEOUT' });
