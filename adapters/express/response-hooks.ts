@@ -5,7 +5,7 @@
 // Express has swapped, each method assigned per request cost 3-5 µs, more than the rest of a cache
 // hit. Not on one app's prototype either: Express swaps a response's prototype for a mounted
 // sub-app's and back to the parent's, so a page the parent sends would bypass them. Responses carry
-// their state in a WeakMap; one without state passes straight through. Where something replaced a
+// their state under a symbol; one without state passes straight through. Where something replaced a
 // response's writeHead/write/end before us (compression, on-headers), ours also go on the response
 // itself: the page is injected before it is compressed, and made private even on the first request,
 // whose wrappers captured the methods before the prototype was hooked.
@@ -112,13 +112,14 @@ export class ResponseState implements HeaderAccess {
   }
 }
 
-const states = new WeakMap<object, ResponseState>();
+// A response's state rides on the response itself: a WeakMap entry per request cost more to set and to collect.
+const STATE = Symbol('hubspot-identify.state');
 const hooked = new WeakSet<object>();
 const OURS = Symbol.for('hubspot-identify.hook');
 
 /** The state of an identified response; undefined for any other. */
 export function stateOf(res: object): ResponseState | undefined {
-  return states.get(res);
+  return (res as { [STATE]?: ResponseState })[STATE];
 }
 
 /** The prototype every app's responses inherit: the one holding Express's `send`, else the response's own. */
@@ -158,7 +159,7 @@ function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callba
 
 // Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
 const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
-  const state = states.get(this);
+  const state = stateOf(this);
   if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
   const headers = takeHeaders(rest);
   if (headers) setHeaders(this, headers);
@@ -176,7 +177,7 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
   const mine = (state: ResponseState | undefined): state is ResponseState => state !== undefined && state.own === own;
   return {
     write: (write) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = states.get(this);
+      const state = stateOf(this);
       if (!mine(state)) return write.apply(this, args);
       state.settle(this.statusCode, false);
       const injector = state.injector;
@@ -192,7 +193,7 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
     },
 
     end: (end) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = states.get(this);
+      const state = stateOf(this);
       if (!mine(state)) return end.apply(this, args);
       state.settle(this.statusCode, false);
       const injector = state.injector;
@@ -226,9 +227,9 @@ export function withPrototypeHooks(extra: Record<string, Hook>): Record<string, 
  * parent and a mounted app use the middleware) keeps its first.
  */
 export function carryIdentity(res: ServerResponse, identity: Identity | null, responder: Responder, setCookie?: string): void {
-  if (states.has(res)) return;
+  if (stateOf(res)) return;
   const own = Object.hasOwn(res, 'write') || Object.hasOwn(res, 'end');
-  states.set(res, new ResponseState(res, responder, identity, own, setCookie));
+  (res as { [STATE]?: ResponseState })[STATE] = new ResponseState(res, responder, identity, own, setCookie);
   hookPrototype(res, responder.hooks);
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>;
   if (Object.hasOwn(res, 'writeHead')) target.writeHead = writeHeadHook(target.writeHead);

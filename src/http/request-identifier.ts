@@ -136,7 +136,12 @@ export function createRequestIdentifier<Req, Res>(
   const nonceOf = nonce ?? binding.nonce;
 
   function shouldRewrite(contentType: unknown, contentEncoding: unknown, compressionHint: string): boolean {
-    if (!core.options.inject || !isHtml(contentType)) return false;
+    return isHtml(contentType) && rewritesHtml(contentEncoding, compressionHint);
+  }
+
+  /** shouldRewrite() for a response already known to be HTML. */
+  function rewritesHtml(contentEncoding: unknown, compressionHint: string): boolean {
+    if (!core.options.inject) return false;
     if (isEncoded(contentEncoding)) {
       core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
         `An HTML response was already encoded (${String(contentEncoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
@@ -307,7 +312,7 @@ export function createRequestIdentifier<Req, Res>(
         const scriptText = nonceFreeScriptText(identity.scriptTag);
         if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
       }
-      return shouldRewrite(headers.get('Content-Type'), headers.get('Content-Encoding'), compressionHint) ? 'inject' : 'private';
+      return rewritesHtml(headers.get('Content-Encoding'), compressionHint) ? 'inject' : 'private';
     },
   };
 }
