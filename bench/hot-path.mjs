@@ -69,11 +69,15 @@ const builders = {
 };
 
 let bytes = 0;
+// The logout marker each visitor's browser got on its first identified page, sent back as a browser
+// would (to every app alike): page views after the first carry it, and the middleware sets no cookie.
+const markers = new Map();
 /** One GET through the app, written to a socket stand-in that takes every byte at once. */
 function request(listener, i) {
   return new Promise((resolve) => {
     const req = new IncomingMessage(new Socket());
-    const headers = { host: 'bench', accept: 'text/html', 'x-user': VISITORS[i % VISITORS.length] };
+    const visitor = VISITORS[i % VISITORS.length];
+    const headers = { host: 'bench', accept: 'text/html', 'x-user': visitor, cookie: markers.get(visitor) ?? 'session=1' };
     Object.assign(req, { method: 'GET', url: '/', complete: true, headers, rawHeaders: Object.entries(headers).flat() });
     req.push(null);
     const res = new ServerResponse(req);
@@ -85,7 +89,11 @@ function request(listener, i) {
     // As Node's server does: a response that waited for the socket to drain (Hono's stream of a large body) goes on.
     socket.on('drain', () => res.emit('drain'));
     res.assignSocket(socket);
-    res.on('finish', resolve);
+    res.on('finish', () => {
+      const marker = [res.getHeader('set-cookie')].flat().find((cookie) => String(cookie).startsWith('hsi_v='));
+      if (marker) markers.set(visitor, String(marker).split(';')[0]);
+      resolve();
+    });
     listener(req, res);
   });
 }
