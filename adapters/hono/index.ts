@@ -34,6 +34,24 @@ const honoBinding: FrameworkBinding<Context, Context> = {
   secure: (c) => c.req.url.startsWith('https:'),
 };
 
+/**
+ * Notes the page a handler answers with c.html(string): its text is then injected as it is, not
+ * read back out of the Response (which @hono/node-server would first re-encode into a stream).
+ */
+function seeHtml(c: Context): { response?: Response; text?: string } {
+  const page: { response?: Response; text?: string } = {};
+  const html = c.html;
+  c.html = ((body: unknown, ...rest: unknown[]) => {
+    const response = (html as (...args: unknown[]) => unknown)(body, ...rest);
+    if (typeof body === 'string' && response instanceof Response) {
+      page.response = response;
+      page.text = body;
+    }
+    return response;
+  }) as typeof c.html;
+  return page;
+}
+
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forgets {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
@@ -65,8 +83,11 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forg
     const step = identity ? hs.markIdentified(c, c, identity) : undefined;
     c.set('hsIdentity', step ? step.identity : identity);
     if (identity) c.req.raw = withoutConditionals(c.req.raw);
+    const page = identity || first === ANONYMOUS_PAGE ? seeHtml(c) : undefined;
     await next();
-    const response = pageResponse(hs, identity, step, c.res, COMPRESSION_HINT, afterAnonymous(c, first === ANONYMOUS_PAGE));
+    // The text of a page the app answered with c.html(string), when that answer is what goes out.
+    const text = page && page.response === c.res ? page.text : undefined;
+    const response = pageResponse(hs, identity, step, c.res, COMPRESSION_HINT, afterAnonymous(c, first === ANONYMOUS_PAGE), text);
     const rewritten = isPromise(response) ? await response : response;
     if (rewritten === c.res) return;
     // On Node (@hono/node-server keeps the ServerResponse in c.env.outgoing), a validator that outer

@@ -45,13 +45,13 @@ interface InjectedBody {
 
 /**
  * The source's HTML with the identity's script injected; bytes in, bytes out. What the source has at
- * hand is injected at once: a whole page (the usual string body) comes back as one buffer, which
- * runtimes write in one go, without a stream per response. The rest, if any, follows as a stream
- * injected on the fly, picking up the read still in flight.
+ * hand is injected at once: a whole page (the usual string body, or the very text an adapter saw the
+ * app answer with) comes back as one buffer, which runtimes write in one go, without a stream per
+ * response. The rest, if any, follows as a stream injected on the fly, picking up the read in flight.
+ * Placed by the streaming rules either way, as every web body may be a stream.
  */
-async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string>): Promise<InjectedBody> {
+async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string> | string): Promise<InjectedBody> {
   const injector = hs.core.createInjector(identity);
-  const reader = source.getReader();
   const queued: Buffer[] = [];
   let ended = false;
   const took = (done: boolean, value: Uint8Array | string | undefined) => {
@@ -60,8 +60,14 @@ async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity
     queued.push(...injector.end());
     hs.core.noteOutcome(injector.outcome);
   };
+  if (typeof source === 'string') {
+    // As a Response's own stream gives it: an empty text is no chunk at all.
+    if (source !== '') took(false, source);
+    took(true, undefined);
+  }
+  const reader = typeof source === 'string' ? undefined : source.getReader();
   let inFlight: Promise<ReadableStreamReadResult<Uint8Array | string>> | undefined;
-  while (!ended) {
+  while (!ended && reader) {
     const read = reader.read();
     // A read that fails is left in flight: the stream below fails with it, where the runtime sees it.
     const result = await readyNow(read).catch(() => undefined);
@@ -72,7 +78,7 @@ async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity
     took(result.done, result.value);
   }
   const takesScript = () => injector.outcome === 'injected' || injector.outcome === 'present';
-  if (ended) return { body: queued.length === 1 ? queued[0]! : Buffer.concat(queued), delivered: takesScript };
+  if (ended || !reader) return { body: queued.length === 1 ? queued[0]! : Buffer.concat(queued), delivered: takesScript };
   const step = async () => {
     const read = inFlight ?? reader.read();
     inFlight = undefined;
@@ -119,20 +125,25 @@ export function withoutConditionals(request: Request): Request {
  * the very same object. On any internal failure, the original comes back. `setCookie` (the logout
  * marker's) is appended only to a page that takes the script: its headers then wait until the body
  * shows that (the insertion point, early in a page; a fragment's end), on the rare page that has one.
+ * `text` is the response's body when the adapter saw the app make it from that string (Hono's
+ * c.html), which then need not be read back out of the Response.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string): MaybePromise<Response> {
+export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string, text?: string): MaybePromise<Response> {
   try {
     const headers = copyOnWrite(response.headers);
     const verdict = hs.respond(identity, response.status, headers, compressionHint);
     const changed = headers.copy();
-    // bodyUsed only now: on @hono/node-server, reading it makes a full Response of the lightweight one the app returned.
-    if (verdict === 'untouched' || !changed || response.bodyUsed) return response;
-    const answer = (body: BodyInit | null) => new Response(body, { status: response.status, statusText: response.statusText, headers: changed });
+    // Body and statusText only now, and not for a known text: on @hono/node-server, reading them
+    // makes a full Response (its body re-encoded into a stream) of the lightweight one the app returned.
+    if (verdict === 'untouched' || !changed || (text === undefined && response.bodyUsed)) return response;
+    const statusText = text === undefined ? response.statusText : '';
+    const answer = (body: BodyInit | null) => new Response(body, { status: response.status, statusText, headers: changed });
     if (verdict !== 'inject') return answer(response.body);
     // The new length is known once injected (a whole body), or only at the end (a stream). HEAD (no body) announces what GET sends.
     changed.delete('Content-Length');
     const marker = setCookie && !carriesMarker(response.headers.getSetCookie()) ? setCookie : undefined;
-    if (!response.body) {
+    const source = text ?? response.body;
+    if (source === null) {
       if (marker) changed.append('Set-Cookie', marker);
       return answer(null);
     }
@@ -148,7 +159,7 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
       // A body that fails before its insertion point goes out without the marker and fails as it would have.
       return isPromise(delivered) ? delivered.then((value) => withMarker(injected, value), () => withMarker(injected, false)) : withMarker(injected, delivered);
     };
-    return injectingBody(hs, identity, response.body).then(settle, () => response);
+    return injectingBody(hs, identity, source).then(settle, () => response);
   } catch {
     // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;
@@ -162,10 +173,10 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
  */
 export function pageResponse(
   hs: RequestIdentifier<any, any>, identity: Identity | null, step: PageStep | undefined, response: Response, compressionHint: string,
-  afterAnonymous: () => MaybePromise<PageStep | undefined>,
+  afterAnonymous: () => MaybePromise<PageStep | undefined>, text?: string,
 ): MaybePromise<Response> {
-  if (identity) return rewriteResponse(hs, step ? step.carried : identity, response, compressionHint, step?.setCookie);
-  const apply = (found: PageStep | undefined) => (found ? rewriteResponse(hs, found.carried, response, compressionHint, found.setCookie) : response);
+  if (identity) return rewriteResponse(hs, step ? step.carried : identity, response, compressionHint, step?.setCookie, text);
+  const apply = (found: PageStep | undefined) => (found ? rewriteResponse(hs, found.carried, response, compressionHint, found.setCookie, text) : response);
   let found: MaybePromise<PageStep | undefined>;
   try {
     found = afterAnonymous();

@@ -20,6 +20,30 @@ const options = (extra: HonoOptions = {}): HonoOptions => ({ accessToken: 'pat-t
 const pageLoad = (path: string, headers: Record<string, string> = {}) => new Request(`http://app.test${path}`, { headers: { accept: 'text/html', ...headers } });
 
 describe('hono', () => {
+  it("a page answered with c.html that inner middleware then replaced goes out as replaced, injected once", async () => {
+    const app = new Hono();
+    app.use(hubspotIdentify(options()));
+    app.use(async (c, next) => {
+      await next();
+      c.res = undefined;
+      c.res = new Response('<html><head><title>Replaced</title></head><body></body></html>', { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    });
+    app.get('/page', (c) => c.html(PAGE));
+    const html = await (await app.request(pageLoad('/page'))).text();
+    expect(html).toContain('<title>Replaced</title>');
+    expect(html.match(/data-hubspot-identify/g)).toHaveLength(1);
+  });
+
+  it('a page answered with c.html(string) goes out as the same bytes a streamed answer of that page would', async () => {
+    const app = new Hono();
+    app.use(hubspotIdentify(options()));
+    app.get('/html', (c) => c.html(PAGE));
+    app.get('/stream', (c) => c.body(new Response(PAGE).body, 200, { 'content-type': 'text/html; charset=utf-8' }));
+    const [html, streamed] = await Promise.all(['/html', '/stream'].map(async (path) => (await app.request(pageLoad(path))).text()));
+    expect(html).toBe(streamed);
+    expect(html.match(/data-hubspot-identify/g)).toHaveLength(1);
+  });
+
   it("regression: setting c.res over the app's response copied back its Content-Length, ETag and public Cache-Control", async () => {
     const app = honoApp(options(), {
       routes: {
