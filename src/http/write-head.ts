@@ -34,8 +34,29 @@ export function dropValidatorsOnWriteHead(res: ServerResponse): void {
   (res as unknown as { writeHead: WriteHead }).writeHead = function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
     if (this.headersSent) return writeHead.call(this, statusCode, ...rest);
     const headers = takeHeaders(rest);
-    if (headers) setHeaders(this, headers);
     for (const name of VALIDATORS) this.removeHeader(name);
-    return writeHead.call(this, statusCode, ...rest);
+    if (!headers) return writeHead.call(this, statusCode, ...rest);
+    if (Array.isArray(headers)) {
+      setHeaders(this, headers);
+      for (const name of VALIDATORS) this.removeHeader(name);
+      return writeHead.call(this, statusCode, ...rest);
+    }
+    // An object (Fastify's, @hono/node-server's) goes on to Node as it came, less its validators:
+    // setting each of its headers on the response first would have Node check every one twice.
+    return writeHead.call(this, statusCode, ...rest, withoutValidators(headers as Record<string, unknown>));
   };
+}
+
+// VALIDATORS as Node's lower-cased names.
+const VALIDATOR_NAMES = new Set(VALIDATORS.map((name) => name.toLowerCase()));
+
+/** A headers object without its validators, whatever their case; the very same object when it has none. */
+function withoutValidators(headers: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const name of Object.keys(headers)) {
+    if (!VALIDATOR_NAMES.has(name.toLowerCase())) continue;
+    copy ??= { ...headers };
+    delete copy[name];
+  }
+  return copy ?? headers;
 }

@@ -38,7 +38,7 @@ describe('hono', () => {
     const app = new Hono();
     app.use(hubspotIdentify(options()));
     app.get('/html', (c) => c.html(PAGE));
-    app.get('/stream', (c) => c.body(new Response(PAGE).body, 200, { 'content-type': 'text/html; charset=utf-8' }));
+    app.get('/stream', (c) => c.body(new Response(PAGE).body!, 200, { 'content-type': 'text/html; charset=utf-8' }));
     const [html, streamed] = await Promise.all(['/html', '/stream'].map(async (path) => (await app.request(pageLoad(path))).text()));
     expect(html).toBe(streamed);
     expect(html.match(/data-hubspot-identify/g)).toHaveLength(1);
