@@ -265,7 +265,7 @@ for (const row of pages) {
   console.log(`| ${row.framework} | ${row.rounds} (${row.discarded}) | ${fixed(row.busy * 100, 0)}% | ${fixed(row.cpu.bare, 1)} | ${fixed(row.cpu.control, 1)} | ${fixed(row.cpu.identify, 1)} | ${fixed(cpuRatio)} (${spread(row.cpuVsControl)}) | ${fixed(median(row.aaCpu))} (${spread(row.aaCpu)}) | ${verdict(cpuRatio, 1.05, cpuRatio <= 1.05, row.aaCpu)} | ${fixed(row.rps.bare, 0)} | ${fixed(row.rps.identify, 0)} | ${fixed(rpsRatio)} (${spread(row.rpsVsBare)}) | ${fixed(median(row.aaRps))} (${spread(row.aaRps)}) | ${verdict(rpsRatio, 0.95, rpsRatio >= 0.95, row.aaRps)} |`);
 }
 
-console.log('\nThe same for Express without sockets (bench/hot-path.mjs, in a process of its own): steadier on a busy machine,');
+console.log('\nThe same per framework without sockets (bench/hot-path.mjs, in a process of its own; visitors send back their marker cookie): steadier on a busy machine,');
 console.log('without the network\'s share of the request, so the ratio is the middleware\'s cost against the app\'s own work\n');
 execFileSync(process.execPath, [new URL('./hot-path.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 
