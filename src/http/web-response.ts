@@ -79,12 +79,15 @@ async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity
   }
   const takesScript = () => injector.outcome === 'injected' || injector.outcome === 'present';
   if (ended || !reader) return { body: queued.length === 1 ? queued[0]! : Buffer.concat(queued), delivered: takesScript };
-  const step = async () => {
-    const read = inFlight ?? reader.read();
+  // One read at a time, whoever asks: the stream pulls as soon as it is made, and delivered() must
+  // see that first chunk, not wait for the next (a streamed page's rest, maybe seconds later).
+  let stepping: Promise<void> | undefined;
+  const read = async () => {
+    const { done, value } = await (inFlight ?? reader.read());
     inFlight = undefined;
-    const { done, value } = await read;
     took(done, value);
   };
+  const step = () => (stepping ??= read().finally(() => { stepping = undefined; }));
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (queued.length === 0 && !ended) await step();

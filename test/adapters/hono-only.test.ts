@@ -1,6 +1,7 @@
 // What only Hono does: its c.res header trap, secure-headers' nonce, hono/cookie, compress order, and streaming over real sockets.
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
@@ -129,6 +130,45 @@ describe('hono', () => {
 });
 
 describe('hono over real sockets (@hono/node-server)', () => {
+  it('a streamed page that sets the marker sends its head before the rest is rendered', async () => {
+    let shellReceived!: () => void;
+    const received = new Promise<void>((resolve) => { shellReceived = resolve; });
+    const app = new Hono();
+    app.use(hubspotIdentify(options()));
+    // A Node stream made a web one (a template engine's output), its head a turn of the event loop away.
+    app.get('/', (c) => c.body(Readable.toWeb(Readable.from((async function* () {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield '<!doctype html><html><head><title>Streamed</title></head><body>';
+      // The rest is rendered only once the client has the head.
+      await received;
+      yield '<p>late</p></body></html>';
+    })())) as ReadableStream, 200, { 'content-type': 'text/html; charset=utf-8' }));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { text, headers } = await new Promise<{ text: string; headers: Record<string, unknown> }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { accept: 'text/html' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('</head>')) shellReceived();
+          });
+          res.on('end', () => resolve({ text, headers: res.headers }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
+      expect(text).toContain('<p>late</p>');
+      expect(headers['set-cookie']).toEqual([expect.stringMatching(/^hsi_v=/)]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('streams the page: the script reaches the browser before the rest of the page is even rendered', async () => {
     let shellReceived!: () => void;
     const received = new Promise<void>((resolve) => { shellReceived = resolve; });
