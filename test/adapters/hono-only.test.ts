@@ -20,6 +20,35 @@ const fake = useFakeHubSpot();
 const options = (extra: HonoOptions = {}): HonoOptions => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, visitor: () => 'ada@example.com', ...extra });
 const pageLoad = (path: string, headers: Record<string, string> = {}) => new Request(`http://app.test${path}`, { headers: { accept: 'text/html', ...headers } });
 
+
+/**
+ * Serves the app on a real socket and GETs `/` as a page load; `onText` sees the text received so
+ * far at each chunk (to let a streamed page go on). Resolves with the whole text and the headers.
+ */
+async function fetchOverSocket(app: Hono, onText: (text: string) => void): Promise<{ text: string; headers: Record<string, unknown> }> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { accept: 'text/html' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          onText(text);
+        });
+        res.on('end', () => resolve({ text, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe('hono', () => {
   it("a page answered with c.html that inner middleware then replaced goes out as replaced, injected once", async () => {
     const app = new Hono();
@@ -143,30 +172,10 @@ describe('hono over real sockets (@hono/node-server)', () => {
       await received;
       yield '<p>late</p></body></html>';
     })())) as ReadableStream, 200, { 'content-type': 'text/html; charset=utf-8' }));
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const { text, headers } = await new Promise<{ text: string; headers: Record<string, unknown> }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { accept: 'text/html' } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-            if (text.includes('</head>')) shellReceived();
-          });
-          res.on('end', () => resolve({ text, headers: res.headers }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
-      expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
-      expect(text).toContain('<p>late</p>');
-      expect(headers['set-cookie']).toEqual([expect.stringMatching(/^hsi_v=/)]);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { text, headers } = await fetchOverSocket(app, (text) => { if (text.includes('</head>')) shellReceived(); });
+    expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
+    expect(text).toContain('<p>late</p>');
+    expect(headers['set-cookie']).toEqual([expect.stringMatching(/^hsi_v=/)]);
   });
 
   it('streams the page: the script reaches the browser before the rest of the page is even rendered', async () => {
@@ -185,31 +194,11 @@ describe('hono over real sockets (@hono/node-server)', () => {
         controller.close();
       },
     }), 200, { 'content-type': 'text/html; charset=utf-8' }));
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-    await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const { text, headers } = await new Promise<{ text: string; headers: Record<string, unknown> }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { accept: 'text/html' } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-            if (text.includes('</script>')) shellReceived();
-          });
-          res.on('end', () => resolve({ text, headers: res.headers }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
-      expect(text.match(/data-hubspot-identify/g)).toHaveLength(1);
-      expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
-      expect(text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(`<!doctype html><html><head><title>Grüße 🚀</title></head><body><h1>Shell</h1><p>late ✓</p>${LOADER}</body></html>`);
-      expect(headers['content-length']).toBeUndefined();
-      expect(headers['cache-control']).toBe('private');
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { text, headers } = await fetchOverSocket(app, (text) => { if (text.includes('</script>')) shellReceived(); });
+    expect(text.match(/data-hubspot-identify/g)).toHaveLength(1);
+    expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
+    expect(text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(`<!doctype html><html><head><title>Grüße 🚀</title></head><body><h1>Shell</h1><p>late ✓</p>${LOADER}</body></html>`);
+    expect(headers['content-length']).toBeUndefined();
+    expect(headers['cache-control']).toBe('private');
   });
 });
