@@ -297,8 +297,9 @@ export function createRequestIdentifier<Req, Res>(
       const input = resolved === VISITOR_FAILED ? null : resolved;
       const identity = await withVisitor(req, res, input);
       if (identity) return { status: 200, body: { email: identity.email, token: identity.token, expiresAt: identity.expiresAt } };
-      const anonymous = input === null || input === undefined || input === '';
-      return anonymous
+      // Anonymous exactly when a page would be: the resolver named no one (null, '', false, { email: null }, {}).
+      const check = checkVisitor(input);
+      return check.ok && check.visitor === null
         ? { status: 401, body: { error: 'The visitor is not logged in.' } }
         : { status: 503, body: { error: 'No identification token could be had; try again later.' } };
     },

@@ -401,6 +401,13 @@ export function runSharedCases(harness: Harness): void {
         hubspot.behave({ kind: 'status', status: 500 });
         expect((await get(target, '/hs-token')).status).toBe(503);
       });
+
+      it.each([false, {}, { email: null }, ''])('answers 401 when the visitor resolver names no one (%j), as a page load reads it (regression: 503)', async (nobody) => {
+        const target = await start({ tokenRoute: '/hs-token', visitor: () => nobody as never });
+        const response = await get(target, '/hs-token', ADA, { headers: { accept: 'application/json' } });
+        expect(response.status).toBe(401);
+        expect(hubspot.calls).toHaveLength(0);
+      });
     });
   });
 }
