@@ -178,7 +178,8 @@ async function callHubSpot(request: MintRequest, signal: AbortSignal): Promise<M
       const headers = response.headers;
       const daily = text(details.policyName) === 'DAILY' || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
       const policyName = field(details.policyName) ?? (daily ? 'DAILY' : undefined);
-      const retryAfterMs = retryAfter(headers) ?? (daily ? request.dailyRateLimitWaitMs : interval(headers, request.defaultRateLimitWaitMs));
+      // DAILY waits an hour at a time (longer only if HubSpot says so): a short Retry-After would spend the day's last calls probing.
+      const retryAfterMs = daily ? Math.max(retryAfter(headers) ?? 0, request.dailyRateLimitWaitMs) : retryAfter(headers) ?? interval(headers, request.defaultRateLimitWaitMs);
       const what = daily
         ? `HubSpot's daily limit for this app is used up (429 DAILY); calls pause for ${retryAfterMs} ms at a time until HubSpot answers again, and cached tokens are served meanwhile. Raise cache.refreshAfter and cache.maxAge, share tokens across servers with RedisTokenStore, or ask HubSpot for a higher limit.`
         : `HubSpot rate-limited the app (429${policyName ? ` ${policyName}` : ''}); calls pause for ${retryAfterMs} ms and new visitors render anonymous meanwhile. Share tokens across servers with RedisTokenStore, or raise cache.refreshAfter.`;
