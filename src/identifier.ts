@@ -34,19 +34,19 @@ export interface IdentifyContext<Req = unknown> {
 
 export interface Identifier<Req = unknown, Res = unknown> {
   /** The visitor's identity, or null when anonymous, invalid, or HubSpot gives no token within `timeout`. Never rejects. */
-  identify(visitor: VisitorInput, context?: IdentifyContext<Req>): Promise<Identity | null>;
+  identify(visitor: VisitorInput, context?: IdentifyContext<Req> | null): Promise<Identity | null>;
   /** Drops the visitor's cached token (and anything remembered about them), e.g. when their email changes or they delete their account. Never rejects. */
-  forget(email: string, context?: Pick<IdentifyContext<Req>, 'request'>): Promise<void>;
+  forget(email: string, context?: Pick<IdentifyContext<Req>, 'request'> | null): Promise<void>;
   /** `html` with the identity's script injected once; unchanged for a null identity. */
-  inject(html: string, identity: Identity | null | undefined, options?: { nonce?: string | null }): string;
+  inject(html: string, identity: Identity | null | undefined, options?: { nonce?: string | null } | null): string;
   /** The same for a whole body held as bytes. */
-  injectBytes(body: Buffer, identity: Identity | null | undefined, options?: { nonce?: string | null }): Buffer;
+  injectBytes(body: Buffer, identity: Identity | null | undefined, options?: { nonce?: string | null } | null): Buffer;
   /** A Transform injecting the identity's script into streamed HTML. */
-  injectStream(identity: Identity, options?: { nonce?: string | null }): Transform;
+  injectStream(identity: Identity, options?: { nonce?: string | null } | null): Transform;
   /** The options as resolved at creation. */
   readonly options: ResolvedOptions<Req, Res>;
   /** @internal identify(), synchronous when the token is in memory. Never rejects. */
-  identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req>): MaybePromise<Identity | null>;
+  identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req> | null): MaybePromise<Identity | null>;
   /** @internal Reports a failure to onError and the logger. */
   readonly report: Report;
   /**
@@ -155,7 +155,8 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
   };
 
   // Synchronous whenever everything is at hand (the usual cache hit), so a page pays no extra tick.
-  const identifyNow = (input: VisitorInput, context: IdentifyContext<Req> = {}): MaybePromise<Identity | null> => {
+  const identifyNow = (input: VisitorInput, given?: IdentifyContext<Req> | null): MaybePromise<Identity | null> => {
+    const context = given ?? {};
     const check = checkVisitor(input);
     if (!check.ok) {
       report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
@@ -178,13 +179,14 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     report,
     noteOutcome,
 
-    async identify(input, context = {}) {
+    async identify(input, context) {
       return identifyNow(input, context);
     },
 
     identifyNow,
 
-    async forget(email, context = {}) {
+    async forget(email, given) {
+      const context = given ?? {};
       const check = checkVisitor(email);
       if (!check.ok || !check.visitor) return;
       try {
@@ -195,14 +197,16 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
       }
     },
 
-    inject(html, identity, injectOptions = {}) {
+    inject(html, identity, given) {
+      const injectOptions = given ?? {};
       if (!identity || typeof html !== 'string') return html;
       const result = injectIntoHtml(html, tagFor(identity, injectOptions.nonce));
       noteOutcome(result.outcome);
       return result.html;
     },
 
-    injectBytes(body, identity, injectOptions = {}) {
+    injectBytes(body, identity, given) {
+      const injectOptions = given ?? {};
       if (!identity) return body;
       const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
       noteOutcome(result.outcome);
@@ -215,7 +219,8 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
       return result.body;
     },
 
-    injectStream(identity, injectOptions = {}) {
+    injectStream(identity, given) {
+      const injectOptions = given ?? {};
       return createInjectingStream(tagFor(identity, injectOptions.nonce), noteOutcome);
     },
 

@@ -49,6 +49,17 @@ describe('identify', () => {
     }]);
   });
 
+  it('takes null for no context or options, as it takes none (regression: a valid visitor rendered anonymous, inject threw)', async () => {
+    const { hs, errors } = setup();
+    const identity = await hs.identify('ada@example.com', null);
+    expect(identity).not.toBeNull();
+    expect(hs.inject('<head></head>', identity, null)).toBe(`<head>${identity!.scriptTag}</head>`);
+    expect(hs.injectBytes(Buffer.from('<head></head>'), identity, null).toString()).toBe(`<head>${identity!.scriptTag}</head>`);
+    expect(hs.injectStream(identity!, null)).toBeDefined();
+    await hs.forget('ada@example.com', null);
+    expect(errors).toEqual([]);
+  });
+
   it('uses the date-versioned endpoint when apiVersion says so', async () => {
     const { hs } = setup({ apiVersion: '2026-03' });
     expect(await hs.identify('ada@example.com')).not.toBeNull();
