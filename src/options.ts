@@ -267,6 +267,10 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
   }
 
   const accessToken = options.accessToken ?? process.env['HUBSPOT_ACCESS_TOKEN'];
+  if (options.accessToken === '') {
+    throw new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN',
+      'accessToken is an empty string (an unset variable read with `?? \'\'`?): pass a HubSpot private-app token or Service Key with the scope conversations.visitor_identification.tokens.create, or leave accessToken out to read HUBSPOT_ACCESS_TOKEN.');
+  }
   if (accessToken === undefined || accessToken === '') {
     throw new HubSpotIdentifyError(
       'HSI_NO_ACCESS_TOKEN',

@@ -28,6 +28,13 @@ describe('options', () => {
     expect(error.message).toMatch(/HUBSPOT_ACCESS_TOKEN is not set: pass accessToken or set the variable/);
   });
 
+  it('says an empty accessToken is empty, rather than blaming the environment variable', () => {
+    process.env['HUBSPOT_ACCESS_TOKEN'] = 'pat-from-env';
+    const error = creationError({ accessToken: '' });
+    expect(error.code).toBe('HSI_NO_ACCESS_TOKEN');
+    expect(error.message).toMatch(/accessToken is an empty string/);
+  });
+
   it('takes the token from HUBSPOT_ACCESS_TOKEN by default', () => {
     process.env['HUBSPOT_ACCESS_TOKEN'] = 'pat-from-env';
     expect(() => createIdentifier()).not.toThrow();
