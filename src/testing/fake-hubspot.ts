@@ -104,6 +104,18 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   let behaviour: FakeBehaviour = { kind: 'ok' };
   let remaining = Infinity;
   let minted = 0;
+  // When each token call of the current 10-second window and of the current day (UTC) came in: the
+  // rate-limit headers count down per window and per day as HubSpot's do, and roll over with them.
+  let windowCalls: number[] = [];
+  let day = { date: '', calls: 0 };
+  const budget = () => {
+    const now = Date.now();
+    windowCalls = windowCalls.filter((at) => now - at < LIMITS.intervalMs);
+    windowCalls.push(now);
+    const date = new Date(now).toISOString().slice(0, 10);
+    day = date === day.date ? { date, calls: day.calls + 1 } : { date, calls: 1 };
+    return rateLimitHeaders(LIMITS.max - windowCalls.length, LIMITS.daily - day.calls);
+  };
   let held: Promise<void> = Promise.resolve();
   let release = () => {};
 
@@ -117,7 +129,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     const current = behaviour;
     if (--remaining <= 0) { behaviour = { kind: 'ok' }; remaining = Infinity; }
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
-    const limits = rateLimitHeaders(LIMITS.max - calls.length, LIMITS.daily - calls.length);
+    const limits = budget();
     if (current.kind === 'unauthorized' || !bearer || (options.accessToken !== undefined && bearer !== options.accessToken)) {
       return json(res, 401, hubspotError(401, 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION'));
     }
@@ -193,6 +205,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       release();
       held = Promise.resolve();
       calls.length = 0;
+      windowCalls = [];
+      day = { date: '', calls: 0 };
       behaviour = { kind: 'ok' };
       remaining = Infinity;
     },

@@ -1,5 +1,5 @@
 // The fake HubSpot API answers as HubSpot does: every token path, error bodies, rate-limit policies and headers.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 
 let hubspot: FakeHubSpot;
@@ -47,6 +47,24 @@ describe('startFakeHubSpot', () => {
     const forbidden = await mint();
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ status: 'error', category: 'MISSING_SCOPES', correlationId: expect.any(String) });
+  });
+
+  it('counts its rate-limit headers down per 10-second window and per day, and rolls them over (regression: they counted every call ever made)', async () => {
+    const remaining = (response: Response) => [response.headers.get('x-hubspot-ratelimit-remaining'), response.headers.get('x-hubspot-ratelimit-daily-remaining')];
+    const start = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(start);
+    try {
+      await mint();
+      expect(remaining(await mint())).toEqual(['98', '249998']);
+      clock.mockReturnValue(start + 10_000);
+      expect(remaining(await mint())).toEqual(['99', '249997']);
+      clock.mockReturnValue(start + 24 * 3_600_000);
+      expect(remaining(await mint())).toEqual(['99', '249999']);
+      hubspot.reset();
+      expect(remaining(await mint())).toEqual(['99', '249999']);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('serves a pure-ASCII loader', async () => {
