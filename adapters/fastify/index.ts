@@ -20,13 +20,20 @@ declare module 'fastify' {
     /** The identified visitor; null when not identified. Also in `reply.locals.hsIdentity` for @fastify/view. */
     hsIdentity: Identity | null;
   }
+  interface FastifyReply {
+    /**
+     * @fastify/view's template data (which it reads but does not type); the plugin makes it, when no
+     * one has, before preValidation, and sets `hsIdentity` there: typed as Express types `res.locals`.
+     */
+    locals: Record<string, any> & HubSpotIdentifyLocals;
+  }
   interface FastifyInstance {
     /** The plugin's handle: `app.hubspotIdentify.forget(email)` drops a visitor's cached token. */
     hubspotIdentify: Forgets;
   }
 }
 
-/** What the plugin adds to `reply.locals`; extend your @fastify/view `Locals` interface with it. */
+/** What the plugin puts on `reply.locals` (and types there). */
 export interface HubSpotIdentifyLocals {
   /** The identified visitor; null when not identified. */
   hsIdentity: Identity | null;

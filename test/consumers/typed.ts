@@ -39,9 +39,13 @@ async function main(): Promise<void> {
 
   const fastify = Fastify();
   await fastify.register(fastifyIdentify, { accessToken: 'pat', baseUrl: hubspot.baseUrl, loadImmediately: true });
-  fastify.get('/', async (request) => {
+  fastify.get('/', async (request, reply) => {
     const current: Identity | null = request.hsIdentity;
-    const locals: HubSpotIdentifyLocals = { hsIdentity: current };
+    const fromLocals: Identity | null = reply.locals.hsIdentity;
+    const locals: HubSpotIdentifyLocals = { hsIdentity: current ?? fromLocals };
+    // @ts-expect-error hsIdentity is an Identity or null, not a string
+    const wrongLocal: string = reply.locals.hsIdentity;
+    void wrongLocal;
     return locals.hsIdentity?.token ?? null;
   });
   await fastify.close();
