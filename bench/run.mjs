@@ -17,7 +17,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONNECTIONS = 8;
 /** A round in which a server used less of its core than this is discarded: the client, not the server, was the limit. */
 const MIN_BUSY = Number(process.env.BENCH_MIN_BUSY ?? 0.95);
-const MODES = ['bare', 'control', 'control2', 'identify'];
+const MODES = ['bare', 'control', 'control2', 'noinject', 'identify'];
+/** The server each mode runs (bench/servers.mjs). */
+const SERVER_MODE = { bare: 'bare', control: 'printed', control2: 'printed', noinject: 'identify-noinject', identify: 'identify' };
 const VISITORS = Array.from({ length: 50 }, (_, i) => `visitor${i}@example.com`);
 const frameworks = (process.env.BENCH_FRAMEWORKS ?? 'express,koa,fastify,hono').split(',');
 
@@ -102,7 +104,7 @@ async function throughput(hubspot) {
   for (const framework of frameworks) {
     const servers = {};
     for (const mode of MODES) {
-      servers[mode] = await startServer(framework, mode === 'control2' ? 'printed' : mode, hubspot.baseUrl);
+      servers[mode] = await startServer(framework, SERVER_MODE[mode], hubspot.baseUrl);
       servers[mode].label = `${framework} ${mode}`;
     }
     // Warm the token cache, check that the identified app really injects, and keep each visitor's marker cookie.
@@ -111,6 +113,8 @@ async function throughput(hubspot) {
       const { body, headers } = await get(servers.identify.port, '/', { accept: 'text/html', 'x-user': email });
       if (!body.includes('data-hubspot-identify')) throw new Error(`${framework}: the identified app did not inject`);
       markers.push((headers['set-cookie'] ?? []).map((cookie) => cookie.split(';')[0]).join('; '));
+      const plain = await get(servers.noinject.port, '/', { accept: 'text/html', 'x-user': email });
+      if (plain.body.includes('data-hubspot-identify') || plain.headers['cache-control'] !== 'private') throw new Error(`${framework}: the inject: false app did not make the page private without injecting`);
     }
     const requests = pageLoads(markers);
     const kept = Object.fromEntries(MODES.map((mode) => [mode, []]));
@@ -272,6 +276,17 @@ for (const row of pages) {
   const noise = (ratios) => Math.max(...ratios.map((ratio) => Math.abs(ratio - 1)));
   const verdict = (ratio, target, met, aa) => (Math.abs(ratio - target) <= noise(aa) ? `within A/A noise (±${fixed(noise(aa) * 100, 0)}%)` : met ? 'met' : 'missed');
   console.log(`| ${row.framework} | ${row.rounds} (${row.discarded}) | ${fixed(row.busy * 100, 0)}% | ${fixed(row.cpu.bare, 1)} | ${fixed(row.cpu.control, 1)} | ${fixed(row.cpu.identify, 1)} | ${fixed(cpuRatio)} (${spread(row.cpuVsControl)}) | ${fixed(median(row.aaCpu))} (${spread(row.aaCpu)}) | ${verdict(cpuRatio, 1.05, cpuRatio <= 1.05, row.aaCpu)} | ${fixed(row.rps.bare, 0)} | ${fixed(row.rps.identify, 0)} | ${fixed(rpsRatio)} (${spread(row.rpsVsBare)}) | ${fixed(median(row.aaRps))} (${spread(row.aaRps)}) | ${verdict(rpsRatio, 0.95, rpsRatio >= 0.95, row.aaRps)} |`);
+}
+
+console.log('\nWhere the middleware\'s CPU goes (µs per request, medians of the kept rounds): identifying the visitor and applying the header rules,');
+console.log('measured as the app with `inject: false` against the bare app (the same page bytes); then the injection (scanning the page,');
+console.log('splicing and encoding it), as what the full middleware costs beyond that and beyond the script\'s own bytes (control − bare)\n');
+console.log('| framework | bare | with, inject: false | identification + header rules | injection | total over the control | 5% of the control |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const row of pages) {
+  if (row.rounds === 0) continue;
+  const { bare, control, noinject, identify } = row.cpu;
+  console.log(`| ${row.framework} | ${fixed(bare, 1)} | ${fixed(noinject, 1)} | ${fixed(noinject - bare, 1)} | ${fixed(identify - noinject - (control - bare), 1)} | ${fixed(identify - control, 1)} | ${fixed(control * 0.05, 1)} |`);
 }
 
 console.log('\nThe same per framework without sockets (bench/hot-path.mjs, in a process of its own; visitors send back their marker cookie): steadier on a busy machine,');

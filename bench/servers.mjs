@@ -1,7 +1,8 @@
-// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify|hono> <bare|printed|identify>`.
+// One benchmark server per process: `node bench/servers.mjs <express|koa|fastify|hono> <bare|printed|identify|identify-noinject>`.
 // bare: the app alone. printed: the app alone, its page carrying a script of the same size, as if
 // the template printed it (the cost of the bytes themselves). identify: the app with the middleware,
-// using the fake HubSpot at HUBSPOT_BASE_URL. Prints its port once listening.
+// using the fake HubSpot at HUBSPOT_BASE_URL; identify-noinject: the same with `inject: false` (identification and the
+// header rules, without the scan and the rewrite of the page). Prints its port once listening.
 import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import express from 'express';
@@ -16,8 +17,8 @@ import { hubspotIdentify as koaIdentify } from 'hubspot-identify/koa';
 import { PAGE, STREAM_HEAD, STREAM_REST, STREAM_DELAY_MS } from './page.mjs';
 
 const [framework, mode] = process.argv.slice(2);
-const identify = mode === 'identify';
-const options = { accessToken: 'pat-bench', baseUrl: process.env.HUBSPOT_BASE_URL, logger: false };
+const identify = mode === 'identify' || mode === 'identify-noinject';
+const options = { accessToken: 'pat-bench', baseUrl: process.env.HUBSPOT_BASE_URL, logger: false, ...(mode === 'identify-noinject' ? { inject: false } : {}) };
 
 /** A script element as long as the one the middleware injects for a bench visitor, with a token from the same HubSpot. */
 async function printedScript() {
