@@ -5,7 +5,7 @@ import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, type InjectOutc
 import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
 import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
-import { isPromise, type MaybePromise } from './maybe-promise.js';
+import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
 import { createReporter, type Report } from './report.js';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
 import type { StoredToken } from './tokens/store.js';
@@ -142,9 +142,9 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     return identity;
   };
 
-  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined): MaybePromise<Identity | null> => {
+  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined, waitMs?: number): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
-    const entry = source.get(accountFor(accessToken), accessToken, visitor);
+    const entry = source.get(accountFor(accessToken), accessToken, visitor, waitMs);
     return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, accessToken, nonce)) : finish(visitor.email, entry, accessToken, nonce);
   };
 
@@ -170,8 +170,23 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     } catch (error) {
       return accessTokenFailed(error);
     }
-    if (isPromise(accessToken)) return accessToken.then((value) => withAccessToken(visitor, value, context.nonce), accessTokenFailed);
+    if (isPromise(accessToken)) return accessTokenInTime(accessToken, visitor, context.nonce);
     return withAccessToken(visitor, accessToken, context.nonce);
+  };
+
+  /**
+   * An async accessToken function (a secrets lookup) counts against the page's `timeout` too: one
+   * that answers late renders the page anonymous; the token then waits only for what is left.
+   */
+  const accessTokenInTime = (pending: Promise<string | null | undefined>, visitor: Visitor, nonce: string | null | undefined): Promise<Identity | null> => {
+    const started = performance.now();
+    return within(pending, resolved.timeout).then((value) => {
+      if (value === LATE) {
+        report(new HubSpotIdentifyError('HSI_TIMEOUT', `The accessToken function did not answer within timeout (${resolved.timeout} ms), so the page rendered anonymous.`));
+        return null;
+      }
+      return withAccessToken(visitor, value, nonce, Math.max(0, resolved.timeout - (performance.now() - started)));
+    }, accessTokenFailed);
   };
 
   return {

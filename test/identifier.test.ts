@@ -60,6 +60,27 @@ describe('identify', () => {
     expect(errors).toEqual([]);
   });
 
+  it('an accessToken function that never answers renders the page anonymous within timeout (regression: every page waited for it)', async () => {
+    const { hs, errors } = setup({ accessToken: () => new Promise<string>(() => undefined), timeout: 50 });
+    expect(await hs.identify('ada@example.com')).toBeNull();
+    expect(errors.map((error) => error.code)).toEqual(['HSI_TIMEOUT']);
+    expect(hubspot.calls).toHaveLength(0);
+  });
+
+  it('an accessToken function that answers late leaves the token only what is left of timeout', async () => {
+    const release = hubspot.hold();
+    try {
+      const { hs, errors } = setup({ accessToken: () => new Promise<string>((resolve) => setTimeout(() => resolve(SECRET), 200)), timeout: 300 });
+      // HubSpot is held: the page waits timeout in all (about 300 ms), not 200 ms and then the whole timeout again (500 ms).
+      const started = performance.now();
+      expect(await hs.identify('ada@example.com')).toBeNull();
+      expect(performance.now() - started).toBeLessThan(450);
+      expect(errors.map((error) => error.code)).toEqual(['HSI_TIMEOUT']);
+    } finally {
+      release();
+    }
+  });
+
   it('uses the date-versioned endpoint when apiVersion says so', async () => {
     const { hs } = setup({ apiVersion: '2026-03' });
     expect(await hs.identify('ada@example.com')).not.toBeNull();

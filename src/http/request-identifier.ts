@@ -3,7 +3,7 @@ import { HubSpotIdentifyError } from '../errors.js';
 import { createIdentifier, type Identifier, type Identity } from '../identifier.js';
 import type { HubSpotIdentifyOptions, VisitorInput } from '../options.js';
 import { acceptsHtml, isEncoded, isHtml } from './page-load.js';
-import { isPromise, type MaybePromise } from '../maybe-promise.js';
+import { isPromise, LATE, within, type MaybePromise } from '../maybe-promise.js';
 import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from './response-policy.js';
 import { expireMarkerCookie, holdsMarker, mayHoldMarker, markerValue, readMarker, setMarkerCookie } from './logout-marker.js';
 import { resetScriptTag, scriptTag } from '../html/script.js';
@@ -252,7 +252,8 @@ export function createRequestIdentifier<Req, Res>(
     }
     const decide = (token: string | null | undefined) =>
       typeof token === 'string' && token !== '' && markerValue(token, email) === marker ? undefined : resetStep(req, res);
-    return isPromise(accessToken) ? accessToken.then(decide, () => undefined) : decide(accessToken);
+    // Bounded by `timeout` as every wait of a page is; an access token that comes too late (or not at all) resets nothing.
+    return isPromise(accessToken) ? within(accessToken, core.options.timeout).then((token) => (token === LATE ? undefined : decide(token)), () => undefined) : decide(accessToken);
   }
 
   function markAnonymous(req: Req, res: Res): MaybePromise<PageStep | undefined> {

@@ -101,15 +101,15 @@ export class TokenSource {
    * The visitor's entry, or null when none can be had within `timeout`. Never rejects. A fresh token
    * in memory comes back synchronously: that is every cache hit without a shared store.
    */
-  get(account: string, accessToken: string, visitor: Visitor): StoredToken | null | Promise<StoredToken | null> {
+  get(account: string, accessToken: string, visitor: Visitor, waitMs = this.#options.timeout): StoredToken | null | Promise<StoredToken | null> {
     const wanted: Wanted = { account, accessToken, visitor, ...visitorKeys(account, visitor.email) };
     if (!this.#useStore()) {
       const served = this.#serve(this.#memory.get(wanted.key), wanted);
       if (served) return served;
       const pending = this.#obtain(wanted);
-      return pending && this.#wait(pending);
+      return pending && this.#wait(pending, waitMs);
     }
-    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, wanted) ?? this.#obtain(wanted)));
+    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, wanted) ?? this.#obtain(wanted)), waitMs);
   }
 
   /** Drops the visitor's token from memory and the store, and what is remembered or in flight for them. */
@@ -162,15 +162,15 @@ export class TokenSource {
     return this.#mintShared(wanted, false);
   }
 
-  /** The page's side of a pending token: whatever it is at `timeout`, null if nothing yet. */
-  #wait(pending: Promise<StoredToken | null>): Promise<StoredToken | null> {
+  /** The page's side of a pending token: whatever it is after `waitMs` (what is left of `timeout`), null if nothing yet. */
+  #wait(pending: Promise<StoredToken | null>, waitMs: number): Promise<StoredToken | null> {
     const { timeout, report } = this.#options;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<null>((resolve) => {
       timer = setTimeout(() => {
         report(new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot (or the token store) did not answer within timeout (${timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
         resolve(null);
-      }, timeout);
+      }, waitMs);
       timer.unref();
     });
     return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
