@@ -6,13 +6,12 @@ const REUSE = /^(public|private|max-age|s-maxage|stale-while-revalidate|stale-if
 
 /**
  * Cache-Control for a response that carries an identity: `private`, with the app's other directives
- * (`no-cache`, `must-revalidate`, …) but none that lets a cache reuse it unasked; the app's `no-store`
- * is stricter still and stays as it is.
+ * (`no-store`, `no-cache`, `must-revalidate`, …) but none that lets a cache reuse it unasked (`public`
+ * and every lifetime go, beside `no-store` too).
  */
 export function privateCacheControl(existing: unknown): string {
   if (existing === undefined || existing === null || existing === '') return 'private';
   const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
-  if (/\bno-store\b/i.test(current)) return current;
   const kept = current.split(',').map((directive) => directive.trim())
     .filter((directive) => directive !== '' && !REUSE.test(directive));
   return ['private', ...kept].join(', ');

@@ -34,9 +34,12 @@ describe('makePrivate', () => {
     expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
   });
 
-  it("keeps the app's no-store", () => {
-    expect(privateCacheControl('no-store')).toBe('no-store');
+  it("keeps the app's no-store, made private and without lifetimes all the same (regression: passed through verbatim)", () => {
+    expect(privateCacheControl('no-store')).toBe('private, no-store');
+    expect(privateCacheControl('public, max-age=600, no-store')).toBe('private, no-store');
+    expect(privateCacheControl('s-maxage=600, no-store')).toBe('private, no-store');
     expect(privateCacheControl(undefined)).toBe('private');
+    expect(privateCacheControl(privateCacheControl('no-store, public'))).toBe('private, no-store');
   });
 
   it("a shared browser reused an identified page for the next visitor: every lifetime and Expires go, the app's revalidation directives stay", () => {
