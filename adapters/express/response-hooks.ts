@@ -13,10 +13,10 @@ import type { ServerResponse } from 'node:http';
 import type { Identity } from '../../src/identifier.js';
 import type { StreamingInjector } from '../../src/html/inject-stream.js';
 import type { PageStep, RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
-import { statusTakesScript, VALIDATORS, type HeaderAccess } from '../../src/http/response-policy.js';
+import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
 import { isHtml } from '../../src/http/page-load.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
-import { setHeaders, takeHeaders } from '../../src/http/write-head.js';
+import { filterLaterHeaders, setHeaders, takeHeaders } from '../../src/http/write-head.js';
 import { carriesMarker } from '../../src/http/logout-marker.js';
 import { isPromise, type MaybePromise } from '../../src/maybe-promise.js';
 
@@ -163,9 +163,10 @@ const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statu
   if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
   const headers = takeHeaders(rest);
   if (headers) setHeaders(this, headers);
-  // Already settled (res.send): the rules ran then; only Express's ETag, computed in send after them, is new since.
+  // Already settled (res.send): the rules ran then; what was set since (Express's ETag, computed in
+  // send after them; a caching middleware's headers) is made private again.
   if (state.decided) {
-    if (state.verdict !== 'untouched') for (const name of VALIDATORS) this.removeHeader(name);
+    if (state.verdict !== 'untouched') makePrivate(state);
   } else {
     state.settle(Number(statusCode), false);
   }
@@ -232,7 +233,13 @@ export function carryIdentity(res: ServerResponse, identity: Identity | null, re
   (res as { [STATE]?: ResponseState })[STATE] = new ResponseState(res, responder, identity, own, setCookie);
   hookPrototype(res, responder.hooks);
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>;
-  if (Object.hasOwn(res, 'writeHead')) target.writeHead = writeHeadHook(target.writeHead);
+  if (Object.hasOwn(res, 'writeHead')) {
+    // Wrapped before us (on-headers, compression): ours runs first, so its listeners, which run after
+    // our check, are held to the private rules as they set headers.
+    target.writeHead = writeHeadHook(target.writeHead);
+    const state = stateOf(res)!;
+    filterLaterHeaders(res, () => state.decided && state.verdict !== 'untouched');
+  }
   if (own) {
     target.write = ownHooks.write(target.write);
     target.end = ownHooks.end(target.end);

@@ -9,7 +9,7 @@ import { dropConditionals } from '../../src/http/cache-headers.js';
 import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type Forgets, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { carriesMarker } from '../../src/http/logout-marker.js';
-import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
+import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
 
@@ -167,7 +167,7 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
       warnNotHtml(reply, payload);
       return done(null, payload);
     }
-    dropValidatorsOnWriteHead(reply.raw);
+    keepPrivateOnWriteHead(reply.raw);
     if (verdict !== 'inject') return done(null, payload);
     const rewritten = injectBody(hs.core, payload, carried);
     // reply.header appends to set-cookie rather than replacing it.

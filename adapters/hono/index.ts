@@ -6,7 +6,7 @@ import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
 import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type Forgets, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
 import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
-import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
+import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
 
 export * from '../../src/index.js';
 
@@ -93,7 +93,7 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forg
     // On Node (@hono/node-server keeps the ServerResponse in c.env.outgoing), a validator that outer
     // middleware adds after ours (hono/etag registered first) is dropped as the headers go out.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (typeof outgoing?.writeHead === 'function' && typeof outgoing.removeHeader === 'function') dropValidatorsOnWriteHead(outgoing);
+    if (typeof outgoing?.writeHead === 'function' && typeof outgoing.removeHeader === 'function') keepPrivateOnWriteHead(outgoing);
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.
     c.res = undefined;

@@ -8,7 +8,7 @@ import { dropConditionals } from '../../src/http/cache-headers.js';
 import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type FrameworkBinding, type Forgets } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
 import { carriesMarker } from '../../src/http/logout-marker.js';
-import { dropValidatorsOnWriteHead } from '../../src/http/write-head.js';
+import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
 
 export * from '../../src/index.js';
 
@@ -47,7 +47,7 @@ export function hubspotIdentify(options?: KoaOptions): Middleware & Forgets {
     if (ctx.headerSent) return;
     const verdict = hs.respond(carried, ctx.status, ctx.response as HeaderAccess, COMPRESSION_HINT);
     if (verdict === 'untouched') return;
-    dropValidatorsOnWriteHead(ctx.res);
+    keepPrivateOnWriteHead(ctx.res);
     if (verdict !== 'inject') return;
     // Koa sets Content-Length for a new Buffer body, and drops it for a new stream.
     const rewritten = injectBody(hs.core, ctx.body, carried);
@@ -86,7 +86,14 @@ export function hubspotIdentify(options?: KoaOptions): Middleware & Forgets {
     const step = hs.markIdentified(ctx, ctx, identity);
     ctx.state.hsIdentity = step ? step.identity : identity;
     dropConditionals(ctx.req.headers);
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      // An outer error handler renders the page now, its template free to print hsIdentity: an HTML
+      // page it sends goes private all the same.
+      keepPrivateOnWriteHead(ctx.res, 'html-page');
+      throw error;
+    }
     carry(ctx, step ? step.carried : identity, step?.setCookie);
   }, hs);
 }

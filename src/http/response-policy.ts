@@ -35,6 +35,16 @@ export function makePrivate(headers: HeaderAccess): void {
   for (const name of VALIDATORS) headers.remove(name);
 }
 
+// The same rules, one header at a time, by lower-cased name: for headers set after makePrivate ran.
+const DROPPED = new Set(['expires', ...SHARED_CACHE_HEADERS, ...VALIDATORS].map((name) => name.toLowerCase()));
+
+/** What a header set on a private response becomes: Cache-Control made private, undefined for one it may not carry, else the value. */
+export function privateHeaderValue(name: string, value: unknown): unknown {
+  const lower = name.toLowerCase();
+  if (lower === 'cache-control') return privateCacheControl(value);
+  return DROPPED.has(lower) ? undefined : value;
+}
+
 /** `'sha256-…'`, the CSP source that allows exactly this inline script's text. */
 export function scriptHashSource(scriptText: string): string {
   return `'sha256-${createHash('sha256').update(scriptText, 'utf8').digest('base64')}'`;

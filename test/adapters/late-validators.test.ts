@@ -85,6 +85,72 @@ describe('validators added after the rules ran', () => {
   });
 });
 
+describe("caching headers added after the rules ran (regression: a CDN could serve one visitor's token to the next)", () => {
+  const PUBLIC = { 'Cache-Control': 'public, max-age=600', 'Surrogate-Control': 'max-age=600', Expires: 'Thu, 01 Jan 2099 00:00:00 GMT' };
+  const expectPrivate = (response: TestResponse) => {
+    expect(identified(response)).toBe(true);
+    expect(response.headers['cache-control']).toBe('private');
+    expect(response.headers['surrogate-control']).toBeUndefined();
+    expect(response.headers['expires']).toBeUndefined();
+  };
+
+  it('koa: a middleware registered before ours sets them after next()', async () => {
+    const app = koaApp(options(), { before: (koa) => koa.use(async (ctx, next) => { await next(); ctx.set(PUBLIC); }) });
+    const request = (headers: Record<string, string>) => send(supertest(app.callback()), '/page', { headers });
+    expectPrivate(await request(ADA));
+    expect((await request({ accept: 'text/html' })).headers['cache-control']).toBe(PUBLIC['Cache-Control']);
+  });
+
+  it('koa: the outer error handler renders an error page that prints hsIdentity, with a public Cache-Control (regression: went out public)', async () => {
+    const app = koaApp(options(), {
+      before: (koa) => koa.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch {
+          ctx.status = 500;
+          ctx.type = 'html';
+          ctx.set('Cache-Control', 'public, max-age=60');
+          const identity = ctx.state.hsIdentity as { scriptTag: string } | null;
+          ctx.body = `<!doctype html><html><head>${identity ? identity.scriptTag : ''}</head><body>Sorry</body></html>`;
+        }
+      }),
+      routes: { 'GET /throws': () => { throw new Error('boom'); } },
+    });
+    const ada = await send(supertest(app.callback()), '/throws', { headers: ADA });
+    expect(ada.status).toBe(500);
+    expect(identified(ada)).toBe(true);
+    expect(ada.headers['cache-control']).toBe('private');
+    const anonymous = await send(supertest(app.callback()), '/throws', { headers: { accept: 'text/html' } });
+    expect(anonymous.headers['cache-control']).toBe('public, max-age=60');
+  });
+
+  it('fastify: an onSend hook registered after the plugin sets them', async () => {
+    const app = Fastify();
+    app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = request.headers['x-test-user']; });
+    await app.register(fastifyPlugin, options());
+    await app.register(fp(async (instance) => {
+      instance.addHook('onSend', async (_request, reply, payload) => {
+        reply.headers({ 'cache-control': PUBLIC['Cache-Control'], 'surrogate-control': PUBLIC['Surrogate-Control'], expires: PUBLIC.Expires });
+        return payload;
+      });
+    }));
+    app.get('/page', (_request, reply) => reply.type('text/html').send(PAGE));
+    const ada = await app.inject({ url: '/page', headers: ADA });
+    expectPrivate({ status: ada.statusCode, text: ada.payload, headers: ada.headers } as TestResponse);
+    expect((await app.inject({ url: '/page', headers: { accept: 'text/html' } })).headers['cache-control']).toBe(PUBLIC['Cache-Control']);
+    await app.close();
+  });
+
+  it('hono on Node: a middleware registered before ours sets them after next()', async () => {
+    const app = honoApp(options(), {
+      before: (hono) => { hono.use(async (c, next) => { await next(); for (const [name, value] of Object.entries(PUBLIC)) c.header(name, value); }); },
+    });
+    const request = (headers: Record<string, string>) => send(supertest(getRequestListener(app.fetch)), '/page', { headers });
+    expectPrivate(await request(ADA));
+    expect((await request({ accept: 'text/html' })).headers['cache-control']).toBe(PUBLIC['Cache-Control']);
+  });
+});
+
 describe('two middleware instances on one request', () => {
   it('koa: the marker Set-Cookie was appended twice', async () => {
     const app = koaApp(options(), { before: (koa) => koa.use(koaIdentify(options())) });
