@@ -4,11 +4,11 @@ import fp from 'fastify-plugin';
 import type { Identity } from '../../src/identifier.js';
 import { isPromise } from '../../src/maybe-promise.js';
 import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { injectBody } from '../../src/http/body-rewrite.js';
+import { injectBody, isWebResponse } from '../../src/http/body-rewrite.js';
 import { dropConditionals } from '../../src/http/cache-headers.js';
 import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type Forgets, type PageStep } from '../../src/http/request-identifier.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
-import { carriesMarker } from '../../src/http/logout-marker.js';
+import { carriesMarker, mayHoldMarker } from '../../src/http/logout-marker.js';
 import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
 import { HubSpotIdentifyError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
@@ -178,8 +178,21 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     done(null, rewritten.body);
   };
 
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  /**
+   * A web Response sent as the payload: its status and headers go on the reply now, as Fastify puts
+   * them after the onSend hooks, so that the rules read them; its body stream is the payload.
+   */
+  const adopt = (reply: FastifyReply, payload: unknown): unknown => {
+    if (!isWebResponse(payload) || payload.bodyUsed) return payload;
+    reply.code(payload.status);
+    payload.headers.forEach((value, name) => { reply.header(name, value); });
+    return payload.body;
+  };
+
+  fastify.addHook('onSend', (request, reply, sent, done) => {
     const identity = request.hsIdentity;
+    // Only a reply the rules may touch is taken apart here; any other goes on to Fastify as it came.
+    const payload = identity || anonymousPages.has(request) || mayHoldMarker(request.headers.cookie) ? adopt(reply, sent) : sent;
     if (identity) {
       const step = steps.get(request);
       return rewrite(reply, payload, step ? step.carried : identity, step?.setCookie, done);

@@ -13,6 +13,18 @@ function isWebStream(body: unknown): body is ReadableStream {
   return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
 }
 
+/** A web Response, from this realm's fetch or another's (as Fastify tells one). */
+export function isWebResponse(body: unknown): body is Response {
+  return typeof body === 'object' && body !== null && Object.prototype.toString.call(body) === '[object Response]';
+}
+
+/** The stream a web Response or Blob body (Koa 3 takes both) sends; the body itself for any other. */
+function streamOf(body: Body): Body {
+  if (isWebResponse(body)) return body.body !== null && !body.bodyUsed ? body.body : body;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return body.stream();
+  return body;
+}
+
 /** What injecting a body did: the new body, whether its length is now known only to the stream, and whether the script is on the page. */
 export interface Rewritten {
   body: Body;
@@ -39,11 +51,13 @@ export function injectWhole(core: Identifier<any, any>, body: string | Buffer, i
 }
 
 /**
- * The body with the identity's script injected (see Rewritten). Bodies of other kinds than string,
- * bytes or a stream come back as they were, undelivered.
+ * The body with the identity's script injected (see Rewritten); a web Response or Blob is injected as
+ * its stream. Bodies of other kinds come back as they were, undelivered.
  */
 export function injectBody(core: Identifier<any, any>, body: Body, identity: Identity): Rewritten {
   if (typeof body === 'string' || Buffer.isBuffer(body)) return { ...injectWhole(core, body, identity), streamed: false };
+  // The framework has already taken a Response's status and headers (Koa 3) or takes them apart (Fastify).
+  body = streamOf(body);
   if (isNodeStream(body) || isWebStream(body)) {
     const source = isWebStream(body) ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : body;
     // pipeline passes a source error on to the injecting stream, where the framework sees it.

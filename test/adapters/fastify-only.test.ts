@@ -23,6 +23,21 @@ const fake = useFakeHubSpot();
 const options = () => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() });
 
 describe('fastify only', () => {
+  it('injects a web Response sent as the payload, with its status and headers (regression: never injected)', async () => {
+    const app = await fastifyApp(options());
+    app.get('/response', async () => new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response', 'set-cookie': 'a=1' } }));
+    const response = await inject(app, '/response', { headers: ADA });
+    expect(response.status).toBe(404);
+    expect(response.headers['x-from']).toBe('response');
+    expect(response.headers['set-cookie']).toContain('a=1');
+    expect(response.headers['cache-control']).toBe('private');
+    expect(countScripts(response.text)).toBe(1);
+    const anonymous = await inject(app, '/response', { headers: { accept: 'text/html' } });
+    expect(anonymous.text).toBe(PAGE);
+    expect(anonymous.status).toBe(404);
+    await app.close();
+  });
+
   it('exports the plugin as default and named, wrapped with fastify-plugin', () => {
     expect(hubspotIdentifyDefault).toBe(hubspotIdentify);
     expect((hubspotIdentify as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')]).toBe(true);

@@ -47,6 +47,26 @@ describe('koa only', () => {
     expect(countScripts(response.text)).toBe(1);
   });
 
+  it('injects a web Response and a Blob as body, as Koa 3 takes them (regression: made private, never injected)', async () => {
+    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
+      routes: {
+        'GET /response': (ctx) => { ctx.body = new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response' } }); },
+        'GET /blob': (ctx) => { ctx.type = 'html'; ctx.body = new Blob([PAGE]); },
+      },
+    });
+    const response = await send(supertest(app.callback()), '/response', { headers: ADA });
+    expect(response.status).toBe(404);
+    expect(response.headers['x-from']).toBe('response');
+    expect(response.headers['cache-control']).toBe('private');
+    expect(countScripts(response.text)).toBe(1);
+    expect(response.text.replace(/<script data-hubspot-identify[^]*?<\/script>/, '')).toBe(PAGE);
+    const blob = await send(supertest(app.callback()), '/blob', { headers: ADA });
+    expect(countScripts(blob.text)).toBe(1);
+    expect(blob.headers['content-length']).toBeUndefined();
+    const anonymous = await send(supertest(app.callback()), '/response', { headers: { accept: 'text/html' } });
+    expect(anonymous.text).toBe(PAGE);
+  });
+
   it('koa-views threw ReferenceError (500) for an anonymous visitor of a template testing hsIdentity', async () => {
     const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
       before: (a) => a.use(views(root, { extension: 'ejs' })),
