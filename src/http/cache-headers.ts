@@ -10,7 +10,8 @@ const REUSE = /^(public|private|max-age|s-maxage|stale-while-revalidate|stale-if
  * and every lifetime go, beside `no-store` too).
  */
 export function privateCacheControl(existing: unknown): string {
-  if (existing === undefined || existing === null || existing === '') return 'private';
+  // The usual case, already made private by the rules: as it is, without re-reading it.
+  if (existing === undefined || existing === null || existing === '' || existing === 'private') return 'private';
   const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
   const kept = current.split(',').map((directive) => directive.trim())
     .filter((directive) => directive !== '' && !REUSE.test(directive));

@@ -141,7 +141,8 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     if (verdict === 'untouched' || !changed || (text === undefined && response.bodyUsed)) return response;
     const statusText = text === undefined ? response.statusText : '';
     const answer = (body: BodyInit | null) => new Response(body, { status: response.status, statusText, headers: changed });
-    if (verdict !== 'inject') return answer(response.body);
+    // A known text goes on as text: on @hono/node-server, its body as a stream costs more than the page (inject: false).
+    if (verdict !== 'inject') return answer(text ?? response.body);
     // The new length is known once injected (a whole body), or only at the end (a stream). HEAD (no body) announces what GET sends.
     changed.delete('Content-Length');
     const marker = setCookie && !carriesMarker(response.headers.getSetCookie()) ? setCookie : undefined;
