@@ -1,28 +1,26 @@
-// The framework-agnostic core: createIdentifier() ties options, visitor checks, the token source and the script together.
-import type { Transform } from 'node:stream';
+// The framework-agnostic core: createIdentifier() turns a visitor into an identity, a cached HubSpot token and its script.
 import { HubSpotIdentifyError } from './errors.js';
-import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, type InjectOutcome } from './html/inject.js';
-import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
-import { mintToken } from './tokens/hubspot-api.js';
-import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
+import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
+import { StreamingInjector } from './html/inject-stream.js';
+import { resetScriptTag, scriptBody, wrapScript, type WidgetSettings } from './html/script.js';
 import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
+import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions } from './options.js';
 import { createReporter, type Report } from './report.js';
-import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
+import { mintToken } from './tokens/hubspot-api.js';
 import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
-import { accountOf, checkVisitor } from './tokens/visitor.js';
-import { markerValue } from './http/logout-marker.js';
+import { accountOf, checkVisitor, markerValue, type Visitor, type VisitorInput } from './tokens/visitor.js';
 
 /** An identified visitor, as templates see it (`hsIdentity`). */
 export interface Identity {
-  email: string;
-  token: string;
+  readonly email: string;
+  readonly token: string;
   /** When the token expires, in ms since the epoch: 12 hours after HubSpot made it. */
-  expiresAt: number;
+  readonly expiresAt: number;
   /** The object given to the widget as `window.hsConversationsSettings`. */
-  settings: WidgetSettings;
+  readonly settings: WidgetSettings;
   /** The whole `<script>` element, with the request's CSP nonce where there is one. */
-  scriptTag: string;
+  readonly scriptTag: string;
 }
 
 export interface IdentifyContext<Req = unknown> {
@@ -32,35 +30,77 @@ export interface IdentifyContext<Req = unknown> {
   nonce?: string | null;
 }
 
-export interface Identifier<Req = unknown, Res = unknown> {
+export interface InjectOptions {
+  /** CSP nonce for the injected script, instead of the identity's own. */
+  nonce?: string | null;
+}
+
+/** What `createIdentifier()` gives: identities for visitors, and the script put into pages. */
+export interface Identifier<Req = unknown> {
   /** The visitor's identity, or null when anonymous, invalid, or HubSpot gives no token within `timeout`. Never rejects. */
   identify(visitor: VisitorInput, context?: IdentifyContext<Req> | null): Promise<Identity | null>;
   /** Drops the visitor's cached token (and anything remembered about them), e.g. when their email changes or they delete their account. Never rejects. */
   forget(email: string, context?: Pick<IdentifyContext<Req>, 'request'> | null): Promise<void>;
   /** `html` with the identity's script injected once; unchanged for a null identity. */
-  inject(html: string, identity: Identity | null | undefined, options?: { nonce?: string | null } | null): string;
-  /** The same for a whole body held as bytes. */
-  injectBytes(body: Buffer, identity: Identity | null | undefined, options?: { nonce?: string | null } | null): Buffer;
-  /** A Transform injecting the identity's script into streamed HTML. */
-  injectStream(identity: Identity, options?: { nonce?: string | null } | null): Transform;
-  /** The options as resolved at creation. */
+  inject(html: string, identity: Identity | null | undefined, options?: InjectOptions | null): string;
+  /** The same for a whole body held as bytes (any ASCII-compatible charset). */
+  injectBytes(body: Uint8Array, identity: Identity | null | undefined, options?: InjectOptions | null): Uint8Array;
+  /** A web TransformStream injecting the identity's script into streamed HTML bytes. */
+  injectStream(identity: Identity, options?: InjectOptions | null): TransformStream<Uint8Array, Uint8Array>;
+}
+
+/** What the page flow builds on besides the public methods. Not part of the published surface. */
+export interface Core<Req = unknown, Res = unknown> {
+  readonly identifier: Identifier<Req>;
   readonly options: ResolvedOptions<Req, Res>;
-  /** @internal identify(), synchronous when the token is in memory. Never rejects. */
-  identifyNow(visitor: VisitorInput, context?: IdentifyContext<Req> | null): MaybePromise<Identity | null>;
-  /** @internal Reports a failure to onError and the logger. */
   readonly report: Report;
+  /** An already checked visitor's identity, synchronous when everything is at hand (a cache hit). Never rejects. */
+  identifyNow(visitor: Visitor, request: Req | undefined, nonce: string | undefined): MaybePromise<Identity | null>;
   /**
-   * @internal inject() for a page an adapter sends as UTF-8: the bytes, encoded once. Cheaper than
-   * encoding inject()'s string, which first copies the whole page to flatten it.
+   * The logout marker's value for a visitor of the request's account; undefined when there is no
+   * account (no access token in time). Synchronous unless the access token function is async.
    */
-  injectEncoded(html: string, identity: Identity): Buffer;
-  /** @internal The chunk-by-chunk injector behind injectStream, for adapters that write chunks themselves. */
-  createInjector(identity: Identity): StreamingInjector;
-  /** @internal The logout marker's value for the visitor of an identity this identifier made. */
+  markerFor(email: string, request: Req | undefined): MaybePromise<string | undefined>;
+  /** The marker's value for an identity this core made. */
   markerOf(identity: Identity): string | undefined;
-  /** @internal Says once when a page had nowhere to inject. */
+  /** The identity whose script resets the widget first: the browser's widget last held someone else. */
+  withReset(identity: Identity): Identity;
+  /** The logout script element, for the first anonymous page after an identified one. */
+  resetTag(nonce: string | undefined): string;
+  /** Says once when a page had nowhere to inject. */
   noteOutcome(outcome: InjectOutcome | undefined): void;
 }
+
+/** What an identity carries besides its public fields: kept per cached entry, not per request. */
+interface Built {
+  identity: Identity;
+  marker: string;
+}
+
+const BUILT = Symbol('hubspot-identify.built');
+interface Variant {
+  nonce: string | undefined;
+  resetFirst: boolean;
+}
+type Internal = Identity & { readonly [BUILT]: Built; readonly [VARIANT]?: Variant };
+const VARIANT = Symbol('hubspot-identify.variant');
+
+// scriptTag is built when read, not kept: a cached visitor holds its settings, not a whole script element each.
+function readScriptTag(this: Internal): string {
+  const variant = this[VARIANT];
+  return variant === undefined ? wrapScript(scriptBody(this.settings)) : wrapScript(scriptBody(this.settings, { resetFirst: variant.resetFirst }), variant.nonce);
+}
+
+/** An identity object: its public fields enumerable (JSON, spreading and templates see them all), scriptTag built when read. */
+function makeIdentity(fields: Omit<Identity, 'scriptTag'>, built: Built, variant?: Variant): Identity {
+  const identity = { email: fields.email, token: fields.token, expiresAt: fields.expiresAt, settings: fields.settings } as Internal;
+  Object.defineProperty(identity, 'scriptTag', { get: readScriptTag, enumerable: true });
+  Object.defineProperty(identity, BUILT, { value: built });
+  if (variant !== undefined) Object.defineProperty(identity, VARIANT, { value: variant });
+  return Object.freeze(identity);
+}
+
+const builtOf = (identity: Identity): Built | undefined => (identity as Partial<Internal>)[BUILT];
 
 /** accountOf, remembered per access token so that pages do not hash it each time. */
 function accountHasher(): (accessToken: string) => string {
@@ -76,7 +116,8 @@ function accountHasher(): (accessToken: string) => string {
   };
 }
 
-export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Identifier<Req, Res> {
+/** The core behind every adapter and createIdentifier(). */
+export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Core<Req, Res> {
   const resolved = resolveOptions(options);
   const report = createReporter(resolved.onError, resolved.logger);
   const accountFor = accountHasher();
@@ -101,48 +142,29 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     report,
   });
 
-  // Cache hits build nothing: the identity (frozen, shared) and its script body hang off the cached
-  // entry object itself, which the in-memory store hands back on every hit. A WeakMap needs no key
-  // string per lookup (the token is ~500 chars) and lets the memo go with the entry it was built for.
-  const identities = new WeakMap<StoredToken, { identity: Identity; body: string; marker: string }>();
-  // The logout marker of each identity handed out, worked out once with it (it needs the access token).
-  const markers = new WeakMap<Identity, string>();
-  const identityOf = (email: string, entry: StoredToken, accessToken: string) => {
-    let built = identities.get(entry);
+  // Cache hits build nothing: the identity (frozen, shared) hangs off the cached entry object itself,
+  // which the in-memory store hands back on every hit, and goes with it.
+  const built = new WeakMap<StoredToken, Built>();
+  const buildFor = (email: string, entry: StoredToken, accessToken: string): Built => {
+    const known = built.get(entry);
     // The same entry serves every spelling of an email that keys alike (ADA@x.io, ada@x.io); a custom
     // store may hand back one object it has since changed.
-    if (built === undefined || built.identity.email !== email || built.identity.token !== entry.token || built.identity.expiresAt !== entry.createdAt + TOKEN_LIFETIME) {
-      const { token, createdAt } = entry;
-      const expiresAt = createdAt + TOKEN_LIFETIME;
-      const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: token, loadImmediately: resolved.loadImmediately });
-      const body = scriptBody(settings);
-      built = { identity: Object.freeze({ email, token, expiresAt, settings, scriptTag: wrapScript(body) }), body, marker: markerValue(accessToken, email) };
-      markers.set(built.identity, built.marker);
-      identities.set(entry, built);
-    }
-    return built;
+    if (known !== undefined && known.identity.email === email && known.identity.token === entry.token
+      && known.identity.expiresAt === entry.createdAt + TOKEN_LIFETIME) return known;
+    const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: entry.token, loadImmediately: resolved.loadImmediately });
+    const made: Built = { identity: undefined as unknown as Identity, marker: markerValue(accessToken, email) };
+    made.identity = makeIdentity({ email, token: entry.token, expiresAt: entry.createdAt + TOKEN_LIFETIME, settings }, made);
+    built.set(entry, made);
+    return made;
   };
 
-  const tagFor = (identity: Identity, nonce: string | null | undefined) =>
-    nonce === undefined ? identity.scriptTag : scriptTag(identity.settings, nonce);
-
-  const noteOutcome = (outcome: InjectOutcome | undefined) => {
-    if (outcome === 'no-insertion-point') {
-      report(new HubSpotIdentifyError('HSI_NO_INSERTION_POINT',
-        'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.'));
-    }
-  };
-
-  const finish = (email: string, entry: StoredToken | null, accessToken: string, nonce: string | null | undefined): Identity | null => {
+  const finish = (email: string, entry: StoredToken | null, accessToken: string, nonce: string | undefined): Identity | null => {
     if (entry === null) return null;
-    const base = identityOf(email, entry, accessToken);
-    if (!nonce) return base.identity;
-    const identity = { ...base.identity, scriptTag: wrapScript(base.body, nonce) };
-    if (resolved.resetOnLogout) markers.set(identity, base.marker);
-    return identity;
+    const base = buildFor(email, entry, accessToken);
+    return nonce === undefined ? base.identity : makeIdentity(base.identity, base, { nonce, resetFirst: false });
   };
 
-  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | null | undefined, waitMs?: number): MaybePromise<Identity | null> => {
+  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | undefined, waitMs?: number): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
     const entry = source.get(accountFor(accessToken), accessToken, visitor, waitMs);
     return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, accessToken, nonce)) : finish(visitor.email, entry, accessToken, nonce);
@@ -154,97 +176,125 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     return null;
   };
 
-  // Synchronous whenever everything is at hand (the usual cache hit), so a page pays no extra tick.
-  const identifyNow = (input: VisitorInput, given?: IdentifyContext<Req> | null): MaybePromise<Identity | null> => {
-    const context = given ?? {};
-    const check = checkVisitor(input);
-    if (!check.ok) {
-      report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
-      return null;
-    }
-    const visitor = check.visitor;
-    if (!visitor) return null;
+  /** The access token for a request: a value, or a promise bounded by `timeout` (LATE past it, said once). */
+  const accessTokenOf = (request: Req | undefined): MaybePromise<string | null | undefined | typeof LATE> => {
     let accessToken: MaybePromise<string | null | undefined>;
     try {
-      accessToken = resolved.accessToken(context.request);
+      accessToken = resolved.accessToken(request);
     } catch (error) {
       return accessTokenFailed(error);
     }
-    if (isPromise(accessToken)) return accessTokenInTime(accessToken, visitor, context.nonce);
-    return withAccessToken(visitor, accessToken, context.nonce);
-  };
-
-  /**
-   * An async accessToken function (a secrets lookup) counts against the page's `timeout` too: one
-   * that answers late renders the page anonymous; the token then waits only for what is left.
-   */
-  const accessTokenInTime = (pending: Promise<string | null | undefined>, visitor: Visitor, nonce: string | null | undefined): Promise<Identity | null> => {
-    const started = performance.now();
-    return within(pending, resolved.timeout).then((value) => {
+    if (!isPromise(accessToken)) return accessToken;
+    // An async accessToken function (a secrets lookup) counts against the page's `timeout` too.
+    return within(accessToken, resolved.timeout).then((value) => {
       if (value === LATE) {
         report(new HubSpotIdentifyError('HSI_TIMEOUT', `The accessToken function did not answer within timeout (${resolved.timeout} ms), so the page rendered anonymous.`));
-        return null;
       }
-      return withAccessToken(visitor, value, nonce, Math.max(0, resolved.timeout - (performance.now() - started)));
+      return value;
     }, accessTokenFailed);
   };
 
-  return {
-    options: resolved,
-    report,
-    noteOutcome,
+  // Synchronous whenever everything is at hand (the usual cache hit), so a page pays no extra tick.
+  const identifyNow = (visitor: Visitor, request: Req | undefined, nonce: string | undefined): MaybePromise<Identity | null> => {
+    const accessToken = accessTokenOf(request);
+    if (!isPromise(accessToken)) return withAccessToken(visitor, accessToken, nonce);
+    const started = performance.now();
+    // The token then waits only for what is left of `timeout`.
+    return accessToken.then((value) => value === LATE ? null
+      : withAccessToken(visitor, value, nonce, Math.max(0, resolved.timeout - (performance.now() - started))));
+  };
 
+  const checked = (input: VisitorInput): Visitor | null => {
+    const check = checkVisitor(input);
+    if (check.ok) return check.visitor;
+    report(new HubSpotIdentifyError('HSI_INVALID_VISITOR', `Not sent to HubSpot: ${check.reason}. The page renders anonymous.`));
+    return null;
+  };
+
+  const noteOutcome = (outcome: InjectOutcome | undefined) => {
+    if (outcome === 'no-insertion-point') {
+      report(new HubSpotIdentifyError('HSI_NO_INSERTION_POINT',
+        'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.'));
+    }
+  };
+
+  const tagOf = (identity: Identity, options: InjectOptions | null | undefined): string => {
+    const nonce = options?.nonce;
+    return nonce === undefined ? identity.scriptTag : wrapScript(scriptBody(identity.settings), nonce);
+  };
+
+  const identifier: Identifier<Req> = {
     async identify(input, context) {
-      return identifyNow(input, context);
+      const visitor = checked(input);
+      if (!visitor) return null;
+      const nonce = context?.nonce;
+      return identifyNow(visitor, context?.request, typeof nonce === 'string' && nonce !== '' ? nonce : undefined);
     },
 
-    identifyNow,
-
-    async forget(email, given) {
-      const context = given ?? {};
+    async forget(email, context) {
       const check = checkVisitor(email);
       if (!check.ok || !check.visitor) return;
-      try {
-        const accessToken = await resolved.accessToken(context.request);
-        if (typeof accessToken === 'string' && accessToken !== '') await source.forget(accountFor(accessToken), check.visitor.email);
-      } catch (error) {
-        accessTokenFailed(error);
-      }
+      const accessToken = await accessTokenOf(context?.request);
+      if (typeof accessToken === 'string' && accessToken !== '') await source.forget(accountFor(accessToken), check.visitor.email);
     },
 
-    inject(html, identity, given) {
-      const injectOptions = given ?? {};
+    inject(html, identity, options) {
       if (!identity || typeof html !== 'string') return html;
-      const result = injectIntoHtml(html, tagFor(identity, injectOptions.nonce));
+      const result = injectIntoHtml(html, tagOf(identity, options));
       noteOutcome(result.outcome);
       return result.html;
     },
 
-    injectBytes(body, identity, given) {
-      const injectOptions = given ?? {};
+    injectBytes(body, identity, options) {
       if (!identity) return body;
-      const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
+      const result = injectIntoBytes(body as Buffer, tagOf(identity, options));
       noteOutcome(result.outcome);
       return result.body;
     },
 
-    injectEncoded(html, identity) {
-      const result = injectIntoHtmlAsBytes(html, identity.scriptTag);
-      noteOutcome(result.outcome);
-      return result.body;
+    injectStream(identity, options) {
+      const injector = new StreamingInjector(tagOf(identity, options));
+      return new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          for (const piece of injector.push(chunk)) controller.enqueue(piece);
+        },
+        flush(controller) {
+          for (const piece of injector.end()) controller.enqueue(piece);
+          noteOutcome(injector.outcome);
+        },
+      });
     },
+  };
 
-    injectStream(identity, given) {
-      const injectOptions = given ?? {};
-      return createInjectingStream(tagFor(identity, injectOptions.nonce), noteOutcome);
+  return {
+    identifier,
+    options: resolved,
+    report,
+    identifyNow,
+    noteOutcome,
+
+    markerFor(email, request) {
+      const accessToken = accessTokenOf(request);
+      const valueFor = (token: unknown) => (typeof token === 'string' && token !== '' ? markerValue(token, email) : undefined);
+      return isPromise(accessToken) ? accessToken.then(valueFor) : valueFor(accessToken);
     },
 
     markerOf(identity) {
-      return markers.get(identity);
+      return builtOf(identity)?.marker;
     },
 
-    createInjector(identity) {
-      return new StreamingInjector(identity.scriptTag);
+    withReset(identity) {
+      const internal = identity as Internal;
+      return makeIdentity(identity, internal[BUILT], { nonce: internal[VARIANT]?.nonce, resetFirst: true });
+    },
+
+    resetTag(nonce) {
+      return resetScriptTag(nonce);
     },
   };
+}
+
+/** The framework-agnostic core: `const hs = createIdentifier(options)`, then `identify`, `inject`, `forget`. */
+export function createIdentifier<Req = unknown>(options?: HubSpotIdentifyOptions<Req, unknown>): Identifier<Req> {
+  return createCore<Req, unknown>(options).identifier;
 }

@@ -1,9 +1,8 @@
 // hubspot-identify: identify logged-in visitors to the HubSpot chat widget. The framework-agnostic entry point.
-export { createIdentifier, type Identifier, type Identity, type IdentifyContext } from './identifier.js';
+export { createIdentifier, type Identifier, type Identity, type IdentifyContext, type InjectOptions } from './identifier.js';
 export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode } from './errors.js';
-export { DEFAULTS, type CacheOptions, type HubSpotIdentifyOptions, type Visitor, type VisitorInput, type WidgetOptions } from './options.js';
+export { DEFAULTS, type CacheOptions, type HubSpotIdentifyOptions, type WidgetOptions } from './options.js';
+export type { Visitor, VisitorInput } from './tokens/visitor.js';
 export { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './tokens/store.js';
-export { serializeForScript, scriptTag, type WidgetSettings } from './html/script.js';
-export { injectIntoHtml } from './html/inject.js';
-export { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
+export type { WidgetSettings } from './html/script.js';
 export type { Logger } from './report.js';

@@ -3,15 +3,9 @@ import { HubSpotIdentifyError } from './errors.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { TokenStore } from './tokens/store.js';
 import type { Logger } from './report.js';
+import type { VisitorInput } from './tokens/visitor.js';
 
-/** What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. */
-export type VisitorInput = string | Visitor | null | undefined;
-
-export interface Visitor {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-}
+export type { Visitor, VisitorInput } from './tokens/visitor.js';
 
 
 export interface CacheOptions {
@@ -109,6 +103,10 @@ export const DEFAULTS = freeze({
   baseUrl: 'https://api.hubapi.com',
   apiVersion: '2026-03',
   tokenRoute: false as string | false,
+});
+
+/** How the token source paces HubSpot: not options, HubSpot's own rules. */
+const PACING = freeze({
   /** How long calls stay stopped after HubSpot answers 401 or 403. */
   refusedPause: 5 * 60 * 1000,
   /** How long calls stay stopped after a 429 TEN_SECONDLY_ROLLING that names no interval. */
@@ -256,6 +254,12 @@ export function tokenPath(apiVersion: string): string {
     : `/visitor-identification/${apiVersion}/tokens/create`;
 }
 
+/** An environment variable where the runtime has `process.env` (Node, Bun, Deno's Node layer); undefined elsewhere (Workers). */
+function environment(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.[name];
+}
+
 /** Checks the user's options and merges them with DEFAULTS. Every configuration mistake throws here. */
 export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Res> = {}): ResolvedOptions<Req, Res> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -266,7 +270,7 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     if (value === null) throw invalid(`${key} is null: leave it out (or undefined) for the default.`);
   }
 
-  const accessToken = options.accessToken ?? process.env['HUBSPOT_ACCESS_TOKEN'];
+  const accessToken = options.accessToken ?? environment('HUBSPOT_ACCESS_TOKEN');
   if (options.accessToken === '') {
     throw new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN',
       'accessToken is an empty string (an unset variable read with `?? \'\'`?): pass a HubSpot private-app token or Service Key with the scope conversations.visitor_identification.tokens.create, or leave accessToken out to read HUBSPOT_ACCESS_TOKEN.');
@@ -355,9 +359,9 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     logger,
     fetch: fetchFn,
     now: options.now ?? Date.now,
-    refusedPause: DEFAULTS.refusedPause,
-    rateLimitPause: DEFAULTS.rateLimitPause,
-    dailyLimitPause: DEFAULTS.dailyLimitPause,
-    requestTimeout: Math.max(DEFAULTS.requestTimeout, timeout),
+    refusedPause: PACING.refusedPause,
+    rateLimitPause: PACING.rateLimitPause,
+    dailyLimitPause: PACING.dailyLimitPause,
+    requestTimeout: Math.max(PACING.requestTimeout, timeout),
   };
 }

@@ -1,6 +1,7 @@
 // Options: checked once at creation, every mistake a clear HSI_INVALID_OPTION, defaults in one place.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createIdentifier, DEFAULTS, HubSpotIdentifyError, isHubSpotIdentifyError } from '../src/index.js';
+import { resolveOptions } from '../src/options.js';
 
 const HOUR = 3_600_000;
 
@@ -93,38 +94,37 @@ describe('options', () => {
       resetOnLogout: true,
       tokenRoute: false,
     });
-    const identifier = createIdentifier({ accessToken: 'pat' });
-    expect(identifier.options.tokenUrl).toBe('https://api.hubapi.com/visitor-identification/2026-03/tokens/create');
-    expect(identifier.options.cache).toEqual(DEFAULTS.cache);
+    const resolved = resolveOptions({ accessToken: 'pat' });
+    expect(resolved.tokenUrl).toBe('https://api.hubapi.com/visitor-identification/2026-03/tokens/create');
+    expect(resolved.cache).toEqual(DEFAULTS.cache);
   });
 
   it('selects the date-versioned path by option and strips a trailing slash from baseUrl', () => {
-    const identifier = createIdentifier({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' });
-    expect(identifier.options.tokenUrl).toBe('http://127.0.0.1:9/visitor-identification/2026-03/tokens/create');
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' }).tokenUrl).toBe('http://127.0.0.1:9/visitor-identification/2026-03/tokens/create');
   });
 
   it('keeps DEFAULTS unchangeable at runtime', () => {
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
     expect(Object.isFrozen(DEFAULTS.cache)).toBe(true);
     expect(() => { (DEFAULTS as { timeout: number }).timeout = 1; }).toThrow(TypeError);
-    expect(createIdentifier({ accessToken: 'pat' }).options.timeout).toBe(1_500);
+    expect(resolveOptions({ accessToken: 'pat' }).timeout).toBe(1_500);
   });
 
   it('selects the legacy v3 path only when asked, and any YYYY-MM version', () => {
-    expect(createIdentifier({ accessToken: 'pat', apiVersion: 'v3' }).options.tokenUrl)
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: 'v3' }).tokenUrl)
       .toBe('https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create');
-    expect(createIdentifier({ accessToken: 'pat', apiVersion: '2026-09' }).options.tokenUrl)
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-09' }).tokenUrl)
       .toBe('https://api.hubapi.com/visitor-identification/2026-09/tokens/create');
   });
 
   it('derives refreshAfter from a shorter maxAge: the smaller of 6 h and maxAge / 2', () => {
-    expect(createIdentifier({ accessToken: 'pat', cache: { maxAge: 2 * HOUR } }).options.cache).toEqual({ max: 10_000, maxAge: 2 * HOUR, refreshAfter: HOUR });
-    expect(createIdentifier({ accessToken: 'pat', cache: { maxAge: 11.5 * HOUR } }).options.cache.refreshAfter).toBe(5.75 * HOUR);
-    expect(createIdentifier({ accessToken: 'pat' }).options.cache.refreshAfter).toBe(6 * HOUR);
+    expect(resolveOptions({ accessToken: 'pat', cache: { maxAge: 2 * HOUR } }).cache).toEqual({ max: 10_000, maxAge: 2 * HOUR, refreshAfter: HOUR });
+    expect(resolveOptions({ accessToken: 'pat', cache: { maxAge: 11.5 * HOUR } }).cache.refreshAfter).toBe(5.75 * HOUR);
+    expect(resolveOptions({ accessToken: 'pat' }).cache.refreshAfter).toBe(6 * HOUR);
   });
 
   it('keeps widget settings that are set, and nothing else', () => {
-    const { widget } = createIdentifier({ accessToken: 'pat', widget: { disableAttachment: true, inlineEmbedSelector: '#chat', avoidInlineStyles: undefined } }).options;
+    const { widget } = resolveOptions({ accessToken: 'pat', widget: { disableAttachment: true, inlineEmbedSelector: '#chat', avoidInlineStyles: undefined } });
     expect(widget).toEqual({ disableAttachment: true, inlineEmbedSelector: '#chat' });
   });
 

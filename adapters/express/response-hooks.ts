@@ -1,4 +1,4 @@
-// Express response hooks: the rules for an identified response, applied to a ServerResponse written through writeHead/write/end and res.send.
+// Express response hooks: the page flow's rules applied to a ServerResponse written through res.send or writeHead/write/end.
 //
 // The hooks are installed once on the prototype that holds Express's res.send, which every app's
 // response prototype inherits, not on every response: on an Express response, whose prototype
@@ -9,69 +9,39 @@
 // response's writeHead/write/end before us (compression, on-headers), ours also go on the response
 // itself: the page is injected before it is compressed, and made private even on the first request,
 // whose wrappers captured the methods before the prototype was hooked.
+//
+// A page whose identity is still on its way (a cold token, a visitor named late) waits for it when it
+// is sent: res.send's body, or the writes of a streamed page, are held (write answers false, so a
+// piped source pauses) until the flow decides, within `timeout`, and then go on in order.
 import type { ServerResponse } from 'node:http';
-import type { Identity } from '../../src/identifier.js';
-import type { StreamingInjector } from '../../src/html/inject-stream.js';
-import type { PageStep, RequestIdentifier, Verdict } from '../../src/http/request-identifier.js';
-import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
-import { isHtml } from '../../src/http/page-load.js';
-import { dropConditionals } from '../../src/http/cache-headers.js';
-import { filterLaterHeaders, setHeaders, takeHeaders } from '../../src/http/write-head.js';
-import { carriesMarker } from '../../src/http/logout-marker.js';
-import { isPromise, type MaybePromise } from '../../src/maybe-promise.js';
+import { asBuffer, injectWhole } from '../../src/node/body.js';
+import {
+  dropValidators, filterLaterHeaders, isPromise, makePrivate, setHeaders, takeHeaders,
+  type ResponseHeaders, type StreamingInjector, type Verdict, type Visit,
+} from '../../src/page-flow.js';
 
 type Callback = (error?: Error | null) => void;
 type Method = (this: ServerResponse, ...args: unknown[]) => any;
-export type Hook = (inherited: Method) => Method;
+type Hook = (inherited: Method) => Method;
 
-/** What the hooks need from the adapter, made once per middleware. */
-export interface Responder {
-  hs: RequestIdentifier<any, any>;
-  compressionHint: string;
-  /** The prototype hooks with the adapter's own (Express's res.send), from withPrototypeHooks. */
-  hooks: Record<string, Hook>;
+/** A call made while the page waited for its identity, replayed in order once it is decided. */
+interface HeldCall {
+  method: 'writeHead' | 'write' | 'end';
+  args: unknown[];
 }
 
-/**
- * What a tracked response carries until it is sent; also its headers, as the shared rules read them.
- * `identity` is what it carries (the visitor's identity, or the logout reset script); null with
- * `late` for a page load that was anonymous when the middleware ran (late authentication).
- */
-export class ResponseState implements HeaderAccess {
+/** What a tracked response carries until it is sent; also its headers, as the flow's rules read them. */
+class ResponseState implements ResponseHeaders {
   /** Set once the rules were applied (before the first byte, or by res.send for a whole body). */
   decided = false;
   verdict: Verdict = 'untouched';
   injector?: StreamingInjector;
-  late: boolean;
+  /** Calls made while the flow decided (a page waiting for its identity). */
+  held?: HeldCall[];
+  /** write() answered false while holding: 'drain' is owed. */
+  owesDrain = false;
 
-  constructor(
-    readonly res: ServerResponse, readonly responder: Responder, public identity: Identity | null, readonly own: boolean, public setCookie?: string,
-  ) {
-    this.late = identity === null;
-  }
-
-  /**
-   * Late authentication: whether a response about to go out anonymous is a page worth identifying
-   * now (HTML of 200 or an error page), and if so the visitor as known now. Resolves once.
-   */
-  identifyLate(status: number): MaybePromise<void> {
-    if (!this.late) return;
-    this.late = false;
-    if (!statusTakesScript(status) || !isHtml(this.res.getHeader('Content-Type'))) return;
-    const { hs } = this.responder;
-    const step = hs.identifyLate(this.res.req, this.res);
-    return isPromise(step) ? step.then((found) => this.adopt(found)) : this.adopt(step);
-  }
-
-  private adopt(step: PageStep | undefined): void {
-    if (!step) return;
-    this.identity = step.carried;
-    this.setCookie = step.setCookie;
-    if (step.identity) {
-      (this.res as ServerResponse & { locals?: Record<string, unknown> }).locals!['hsIdentity'] = step.identity;
-      dropConditionals(this.res.req.headers);
-    }
-  }
+  constructor(readonly res: ServerResponse, readonly visit: Visit<any, any>, readonly own: boolean) {}
 
   get(name: string): unknown {
     return this.res.getHeader(name);
@@ -85,42 +55,187 @@ export class ResponseState implements HeaderAccess {
     this.res.removeHeader(name);
   }
 
-  /** Appends the logout marker's Set-Cookie, which stands for the script on this page; once, whichever middleware instance asks. */
-  deliverMarker(): void {
-    if (this.setCookie && !carriesMarker(this.res.getHeader('Set-Cookie'))) this.res.appendHeader('Set-Cookie', this.setCookie);
+  append(name: string, value: string): void {
+    this.res.appendHeader(name, value);
   }
 
-  /** Applies the rules once, with the headers as they now stand. A whole body (res.send) is injected by the caller. */
-  settle(status: number, whole: boolean): Verdict {
-    if (this.decided) return this.verdict;
+  /**
+   * Applies the rules once, for a response written in pieces, with its headers as they now stand;
+   * a promise while the page waits for its identity.
+   */
+  settle(status: number): MaybeSettled {
+    if (this.decided) return undefined;
+    if (this.res.headersSent) {
+      this.decided = true;
+      return undefined;
+    }
+    const verdict = this.visit.respond(status, this);
+    if (isPromise(verdict)) return verdict.then((decided) => this.#take(decided), () => this.#take('untouched'));
+    this.#take(verdict);
+    return undefined;
+  }
+
+  #take(verdict: Verdict): void {
+    if (this.decided) return;
     this.decided = true;
-    if (this.res.headersSent) return this.verdict;
-    // Written through writeHead/write/end, a late visitor is identified only from the cache: holding raw writes is not ours to do.
-    const late = this.identifyLate(status);
-    if (isPromise(late)) late.catch(() => undefined);
-    if (this.identity === null) return this.verdict;
-    const { hs, compressionHint } = this.responder;
-    this.verdict = hs.respond(this.identity, status, this, compressionHint);
-    // A whole body (res.send) says whether it took the script once injected: the marker waits for that.
-    if (this.verdict !== 'inject' || whole) return this.verdict;
+    this.verdict = verdict;
+    if (verdict === 'untouched') return;
+    dropValidators(this.res.req.headers);
+    if (verdict !== 'inject') return;
     // Written in pieces, the page is counted in now: it misses only when it has no insertion point at all.
-    this.deliverMarker();
+    this.visit.deliver(this);
     // Written in pieces, the injected length is known only at the end; HEAD announces what GET sends.
     this.res.removeHeader('Content-Length');
-    if (this.res.req?.method !== 'HEAD') this.injector = hs.core.createInjector(this.identity);
-    return this.verdict;
+    if (this.res.req?.method !== 'HEAD') this.injector = this.visit.injector();
   }
 }
+
+type MaybeSettled = Promise<void> | undefined;
 
 // A response's state rides on the response itself: a WeakMap entry per request cost more to set and to collect.
 const STATE = Symbol('hubspot-identify.state');
 const hooked = new WeakSet<object>();
 const OURS = Symbol.for('hubspot-identify.hook');
 
-/** The state of an identified response; undefined for any other. */
-export function stateOf(res: object): ResponseState | undefined {
+function stateOf(res: object): ResponseState | undefined {
   return (res as { [STATE]?: ResponseState })[STATE];
 }
+
+/**
+ * Whether a call must wait for the flow's decision (the page waits for its identity): if so it is
+ * held, and everything held is replayed in order once the flow has decided.
+ */
+function waits(state: ResponseState, status: number, call: HeldCall): boolean {
+  if (state.held) {
+    state.held.push(call);
+    return true;
+  }
+  const pending = state.settle(status);
+  if (!pending) return false;
+  state.held = [call];
+  void pending.then(() => {
+    const { res } = state;
+    const calls = state.held ?? [];
+    state.held = undefined;
+    for (const { method, args } of calls) (res[method] as Method).apply(res, args);
+    if (state.owesDrain) {
+      state.owesDrain = false;
+      res.emit('drain');
+    }
+  });
+  return true;
+}
+
+// A string page is labelled UTF-8 once it goes out as its UTF-8 bytes, as Express labels the strings it encodes.
+const CHARSET = /;\s*charset=(?:"[^"]*"|[^;]*)/i;
+const UTF8 = /;\s*charset="?utf-8"?\s*(?:;|$)/i;
+
+/** res.send of a whole body (a string or Buffer): the rules, then the body injected before Express measures it. */
+function sendWhole(send: Method, res: ServerResponse, state: ResponseState, verdict: Verdict, body: string | Buffer): unknown {
+  state.decided = true;
+  state.verdict = verdict;
+  if (verdict === 'untouched') return send.call(res, body);
+  dropValidators(res.req.headers);
+  // No ETag for Express to compute over the whole body: the rules drop it as the headers go out.
+  if (res.getHeader('ETag') === undefined) res.setHeader('ETag', '"hubspot-identify"');
+  if (verdict === 'inject') {
+    const injected = injectWhole(state.visit, body);
+    if (injected.delivered) state.visit.deliver(state);
+    if (typeof body === 'string' && injected.body !== body) {
+      const type = res.getHeader('Content-Type');
+      if (typeof type === 'string' && !UTF8.test(type)) res.setHeader('Content-Type', CHARSET.test(type) ? type.replace(CHARSET, '; charset=utf-8') : `${type}; charset=utf-8`);
+    }
+    body = injected.body;
+  }
+  return send.call(res, body);
+}
+
+// res.send (and so res.render) holds the whole body: the rules and the injection come before Express sets Content-Length and ETag.
+const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown) {
+  const state = stateOf(this);
+  if (!state || state.decided || state.held || (typeof body !== 'string' && !Buffer.isBuffer(body))) return send.call(this, body);
+  if (typeof body === 'string' && !this.getHeader('Content-Type')) this.setHeader('Content-Type', 'text/html; charset=utf-8');
+  const verdict = state.visit.respond(this.statusCode, state);
+  if (!isPromise(verdict)) return sendWhole(send, this, state, verdict, body);
+  verdict.then((decided) => sendWhole(send, this, state, decided, body), () => sendWhole(send, this, state, 'untouched', body))
+    .catch((error: unknown) => (this.req as { next?: (error: unknown) => void }).next?.(error));
+  return this;
+};
+
+// Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
+const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
+  const state = stateOf(this);
+  if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
+  const headers = takeHeaders(rest);
+  if (headers) setHeaders(this, headers);
+  // Held without its headers, which are on the response now: set again, a list would replace the marker's Set-Cookie.
+  const call: HeldCall = { method: 'writeHead', args: [statusCode, ...rest] };
+  // Already settled (res.send): the rules ran then; what was set since (a caching middleware's
+  // headers, our ETag placeholder) is made private again.
+  if (state.decided) {
+    if (state.verdict !== 'untouched') makePrivate(state);
+    return writeHead.call(this, statusCode, ...rest);
+  }
+  return waits(state, Number(statusCode), call) ? this : writeHead.call(this, statusCode, ...rest);
+};
+
+/** Splits (chunk?, encoding?, callback?) as Node's write/end accept them. */
+function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callback: Callback | undefined } {
+  const rest = [...args];
+  const callback = typeof rest[rest.length - 1] === 'function' ? (rest.pop() as Callback) : undefined;
+  return { chunk: rest[0], encoding: rest[1], callback };
+}
+
+function toBytes(chunk: unknown, encoding: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return asBuffer(chunk);
+  return Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+}
+
+/** The write/end hooks, injecting HTML on the fly; only the layer the state names (`own`) works. */
+function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
+  const mine = (state: ResponseState | undefined): state is ResponseState => state !== undefined && state.own === own;
+  return {
+    write: (write) => function (this: ServerResponse, ...args: unknown[]) {
+      const state = stateOf(this);
+      if (!mine(state)) return write.apply(this, args);
+      if (waits(state, this.statusCode, { method: 'write', args })) {
+        state.owesDrain = true;
+        return false;
+      }
+      const injector = state.injector;
+      if (!injector) return write.apply(this, args);
+      const { chunk, encoding, callback } = parseArgs(args);
+      const pieces = injector.push(toBytes(chunk, encoding));
+      if (pieces.length === 0) return write.call(this, Buffer.alloc(0), callback);
+      let ok = true;
+      pieces.forEach((piece, i) => {
+        ok = i === pieces.length - 1 ? write.call(this, asBuffer(piece), callback) : write.call(this, asBuffer(piece));
+      });
+      return ok;
+    },
+
+    end: (end) => function (this: ServerResponse, ...args: unknown[]) {
+      const state = stateOf(this);
+      if (!mine(state)) return end.apply(this, args);
+      if (waits(state, this.statusCode, { method: 'end', args })) return this;
+      const injector = state.injector;
+      if (!injector) return end.apply(this, args);
+      const { chunk, encoding, callback } = parseArgs(args);
+      state.injector = undefined;
+      const pieces = chunk === undefined || chunk === null || typeof chunk === 'function' ? [] : injector.push(toBytes(chunk, encoding));
+      pieces.push(...injector.end());
+      state.visit.noteOutcome(injector.outcome);
+      // The injector is cleared, so our write hook passes these already-injected pieces straight on.
+      for (const piece of pieces.slice(0, -1)) this.write(asBuffer(piece));
+      const last = pieces[pieces.length - 1];
+      return last ? end.call(this, asBuffer(last), callback) : end.call(this, callback);
+    },
+  };
+}
+
+const prototypeHooks: Record<string, Hook> = { writeHead: writeHeadHook, ...bodyHooks(false), send: sendHook };
+const ownHooks = bodyHooks(true);
 
 /** The prototype every app's responses inherit: the one holding Express's `send`, else the response's own. */
 function sharedPrototype(res: object): Record<string | symbol, unknown> {
@@ -131,12 +246,12 @@ function sharedPrototype(res: object): Record<string | symbol, unknown> {
 }
 
 /** Installs the hooks on the shared prototype, once; a response whose prototype was seen costs one lookup. */
-function hookPrototype(res: object, hooks: Record<string, Hook>): void {
+function hookPrototype(res: object): void {
   const direct = Object.getPrototypeOf(res) as object;
   if (hooked.has(direct)) return;
   hooked.add(direct);
   const proto = sharedPrototype(res);
-  for (const [name, wrap] of Object.entries(hooks)) {
+  for (const [name, wrap] of Object.entries(prototypeHooks)) {
     const inherited = proto[name] as Method & { [OURS]?: true };
     if (typeof inherited !== 'function' || inherited[OURS]) continue;
     const hook = wrap(inherited) as Method & { [OURS]?: true };
@@ -145,99 +260,22 @@ function hookPrototype(res: object, hooks: Record<string, Hook>): void {
   }
 }
 
-function toBuffer(chunk: unknown, encoding: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-}
-
-/** Splits (chunk?, encoding?, callback?) as Node's write/end accept them. */
-function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callback: Callback | undefined } {
-  const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback) : undefined;
-  return { chunk: args[0], encoding: args[1], callback };
-}
-
-// Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
-const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
-  const state = stateOf(this);
-  if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
-  const headers = takeHeaders(rest);
-  if (headers) setHeaders(this, headers);
-  // Already settled (res.send): the rules ran then; what was set since (Express's ETag, computed in
-  // send after them; a caching middleware's headers) is made private again.
-  if (state.decided) {
-    if (state.verdict !== 'untouched') makePrivate(state);
-  } else {
-    state.settle(Number(statusCode), false);
-  }
-  return writeHead.call(this, statusCode, ...rest);
-};
-
-/** The write/end hooks, injecting HTML on the fly; only the layer the state names (`own`) works. */
-function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
-  const mine = (state: ResponseState | undefined): state is ResponseState => state !== undefined && state.own === own;
-  return {
-    write: (write) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = stateOf(this);
-      if (!mine(state)) return write.apply(this, args);
-      state.settle(this.statusCode, false);
-      const injector = state.injector;
-      if (!injector) return write.apply(this, args);
-      const { chunk, encoding, callback } = parseArgs(args);
-      const pieces = injector.push(toBuffer(chunk, encoding));
-      if (pieces.length === 0) return write.call(this, Buffer.alloc(0), callback);
-      let ok = true;
-      pieces.forEach((piece, i) => {
-        ok = i === pieces.length - 1 ? write.call(this, piece, callback) : write.call(this, piece);
-      });
-      return ok;
-    },
-
-    end: (end) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = stateOf(this);
-      if (!mine(state)) return end.apply(this, args);
-      state.settle(this.statusCode, false);
-      const injector = state.injector;
-      if (!injector) return end.apply(this, args);
-      const { chunk, encoding, callback } = parseArgs(args);
-      state.injector = undefined;
-      const pieces = chunk === undefined || chunk === null ? [] : injector.push(toBuffer(chunk, encoding));
-      pieces.push(...injector.end());
-      state.responder.hs.core.noteOutcome(injector.outcome);
-      // The injector is cleared, so our write hook passes these already-injected pieces straight on.
-      for (const piece of pieces.slice(0, -1)) this.write(piece);
-      const last = pieces[pieces.length - 1];
-      return last ? end.call(this, last, callback) : end.call(this, callback);
-    },
-  };
-}
-
-const prototypeHooks: Record<string, Hook> = { writeHead: writeHeadHook, ...bodyHooks(false) };
-const ownHooks = bodyHooks(true);
-
-/** The hooks to install on the shared prototype: ours and the adapter's own (Express's res.send). */
-export function withPrototypeHooks(extra: Record<string, Hook>): Record<string, Hook> {
-  return { ...prototypeHooks, ...extra };
-}
-
 /**
- * Makes `res` carry the identity (or the logout reset script), with the logout marker's Set-Cookie
- * when there is one: the shared rules applied before its headers go out, and the script injected
- * into HTML written through write/end. A null identity is a page load still anonymous, identified
- * when it is sent if its visitor is known by then. A response that carries one already (both a
- * parent and a mounted app use the middleware) keeps its first.
+ * Makes `res` follow the visit's rules as it goes out: decided before its headers go out, the script
+ * injected into HTML written through res.send or write/end. A response that carries a visit already
+ * (a parent and a mounted app both use the middleware) keeps its first.
  */
-export function carryIdentity(res: ServerResponse, identity: Identity | null, responder: Responder, setCookie?: string): void {
+export function track(res: ServerResponse, visit: Visit<any, any>): void {
   if (stateOf(res)) return;
   const own = Object.hasOwn(res, 'write') || Object.hasOwn(res, 'end');
-  (res as { [STATE]?: ResponseState })[STATE] = new ResponseState(res, responder, identity, own, setCookie);
-  hookPrototype(res, responder.hooks);
+  const state = new ResponseState(res, visit, own);
+  (res as { [STATE]?: ResponseState })[STATE] = state;
+  hookPrototype(res);
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>;
   if (Object.hasOwn(res, 'writeHead')) {
     // Wrapped before us (on-headers, compression): ours runs first, so its listeners, which run after
     // our check, are held to the private rules as they set headers.
     target.writeHead = writeHeadHook(target.writeHead);
-    const state = stateOf(res)!;
     filterLaterHeaders(res, () => state.decided && state.verdict !== 'untouched');
   }
   if (own) {

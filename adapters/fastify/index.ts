@@ -1,19 +1,13 @@
-// hubspot-identify/fastify: the Fastify 5 plugin, translating Fastify's request/reply to the core.
+// hubspot-identify/fastify: the Fastify 5 plugin, translating Fastify's request/reply to the page flow.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Identity } from '../../src/identifier.js';
-import { isPromise } from '../../src/maybe-promise.js';
-import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { injectBody, isWebResponse } from '../../src/http/body-rewrite.js';
-import { dropConditionals } from '../../src/http/cache-headers.js';
-import { ANONYMOUS_PAGE, createRequestIdentifier, type FrameworkBinding, type Forgets, type PageStep } from '../../src/http/request-identifier.js';
-import type { HeaderAccess } from '../../src/http/response-policy.js';
-import { carriesMarker, mayHoldMarker } from '../../src/http/logout-marker.js';
-import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
-import { HubSpotIdentifyError } from '../../src/errors.js';
-import type { Report } from '../../src/report.js';
+import {
+  createPageFlow, dropValidators, HubSpotIdentifyError, isPromise, keepPrivateOnWriteHead,
+  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type ResponseHeaders, type Visit,
+} from '../../src/page-flow.js';
+import { injectBody, isWebResponse } from '../../src/node/body.js';
 
-export * from '../../src/index.js';
+export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,36 +39,36 @@ type WithLocals = FastifyReply & { locals?: Record<string, unknown> | null; cspN
 
 const COMPRESSION_HINT = 'Register hubspot-identify before any plugin that encodes bodies in an app-level onSend hook, so that the script is injected first.';
 
-const fastifyBinding: FrameworkBinding<FastifyRequest, FastifyReply> = {
-  user: (request) => (request as FastifyRequest & { user?: unknown }).user,
-  method: (request) => request.method,
-  accept: (request) => request.headers.accept,
-  nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
-  cookie: (request) => request.headers.cookie,
-  secure: (request) => request.protocol === 'https',
+const show = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
+  request.hsIdentity = identity;
+  const withLocals = reply as WithLocals;
+  if (withLocals.locals) withLocals.locals['hsIdentity'] = identity;
+  else withLocals.locals = { hsIdentity: identity };
 };
 
-// The logout marker's step of a request, when it has one (the rare page: first login, logout, change of visitor).
-const steps = new WeakMap<FastifyRequest, PageStep>();
-// Page loads whose visitor was not named when the plugin ran: they look again when sent (late authentication).
-const anonymousPages = new WeakSet<FastifyRequest>();
+const facts: FrameworkFacts<FastifyRequest, FastifyReply> = {
+  user: (request) => (request as FastifyRequest & { user?: unknown }).user,
+  method: (request) => request.method,
+  path: (request) => request.url.split('?', 1)[0]!,
+  header: (request, name) => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  },
+  nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
+  secure: (request) => request.protocol === 'https',
+  show,
+};
 
-/** A reply's headers, as the shared rules read them. */
-class ReplyHeaders implements HeaderAccess {
-  constructor(private readonly reply: FastifyReply) {}
+const VISIT = Symbol('hubspot-identify.visit');
+type Visited = FastifyRequest & { [VISIT]?: Visit<FastifyRequest, FastifyReply> };
 
-  get(name: string): unknown {
-    return this.reply.getHeader(name);
-  }
-
-  set(name: string, value: string | string[]): void {
-    this.reply.header(name, value);
-  }
-
-  remove(name: string): void {
-    this.reply.removeHeader(name);
-  }
-}
+/** A reply's headers, as the flow's rules read them; reply.header appends to Set-Cookie. */
+const headersOf = (reply: FastifyReply): ResponseHeaders => ({
+  get: (name) => reply.getHeader(name),
+  set: (name, value) => { reply.header(name, value); },
+  remove: (name) => { reply.removeHeader(name); },
+  append: (name, value) => { reply.header(name, value); },
+});
 
 const misused = (fix: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', fix);
 
@@ -83,15 +77,15 @@ const misused = (fix: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', 
 const LOOKS_LIKE_HTML = /^\s*<(!doctype|html)[\s>]/i;
 const PLAIN_TEXT = /^\s*text\/plain\b/i;
 
-/** Says once, per plugin, that an identified page went out as text/plain. */
-function notHtmlWarning(report: Report): (reply: FastifyReply, payload: unknown) => void {
-  let said = false;
-  return (reply, payload) => {
-    if (said || typeof payload !== 'string' || !PLAIN_TEXT.test(String(reply.getHeader('content-type'))) || !LOOKS_LIKE_HTML.test(payload)) return;
-    said = true;
-    report(new HubSpotIdentifyError('HSI_NOT_HTML',
-      "An HTML page went out as text/plain (a string sent without a content type), so the visitor's identification was not injected. Set Content-Type: text/html: reply.type('text/html'), or @Header('Content-Type', 'text/html') on a NestJS controller method."));
-  };
+/**
+ * A web Response sent as the payload: its status and headers go on the reply now, as Fastify puts
+ * them after the onSend hooks, so that the rules read them; its body stream is the payload.
+ */
+function adopt(reply: FastifyReply, payload: unknown): unknown {
+  if (!isWebResponse(payload) || payload.bodyUsed) return payload;
+  reply.code(payload.status);
+  payload.headers.forEach((value, name) => { reply.header(name, value); });
+  return payload.body;
 }
 
 const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify, options) => {
@@ -102,111 +96,70 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   if (fastify.hasRequestDecorator('hsIdentity')) {
     throw misused('hubspot-identify is registered twice in this app: register it once, at the root, and it covers every route.');
   }
-  const hs = createRequestIdentifier(options, fastifyBinding);
-  const warnNotHtml = notHtmlWarning(hs.core.report);
-  const { tokenRoute } = hs.core.options;
+  const flow = createPageFlow(options, facts, COMPRESSION_HINT);
+  let saidNotHtml = false;
   fastify.decorateRequest('hsIdentity', null);
-  fastify.decorate('hubspotIdentify', { forget: (email: string) => hs.core.forget(email) });
-  // reply.locals is @fastify/view's (it decorates it and gives each request its own object): not
-  // decorated here, so that registering this plugin first does not turn its set-up off.
+  fastify.decorate('hubspotIdentify', { forget: (email: string) => flow.forget(email) });
 
-
+  const tokenRoute = flow.core.options.tokenRoute;
   if (tokenRoute !== false) {
     fastify.get(tokenRoute, async (request, reply) => {
-      const { status, body } = await hs.tokenRoute(request, reply);
-      return reply.code(status).header('cache-control', 'no-store').send(body);
+      const answer = await flow.tokenRoute(request, reply);
+      reply.code(answer.status).headers(answer.headers);
+      if (answer.setCookie) reply.header('set-cookie', answer.setCookie);
+      return reply.send(answer.body);
     });
   }
-
-  const showIdentity = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
-    request.hsIdentity = identity;
-    const withLocals = reply as WithLocals;
-    if (withLocals.locals) withLocals.locals['hsIdentity'] = identity;
-    else withLocals.locals = { hsIdentity: identity };
-  };
-
-  const carry = (request: FastifyRequest, reply: FastifyReply, found: Identity | null | typeof ANONYMOUS_PAGE) => {
-    if (found === ANONYMOUS_PAGE) anonymousPages.add(request);
-    const identified = found === ANONYMOUS_PAGE ? null : found;
-    const step = identified ? hs.markIdentified(request, reply, identified) : undefined;
-    if (step) steps.set(request, step);
-    const identity = step ? step.identity : identified;
-    showIdentity(request, reply, identity);
-    if (identity) dropConditionals(request.raw.headers);
-  };
 
   // null from the start of every request, so an error page rendered before preHandler (a failed
   // schema validation) can test hsIdentity too; after onRequest, where @fastify/view makes locals.
   fastify.addHook('preValidation', (request, reply, done) => {
-    showIdentity(request, reply, null);
+    show(request, reply, null);
     done();
   });
 
-  // Callback-style hooks: on a cache hit nothing here waits, so the reply goes out in the same tick.
   fastify.addHook('preHandler', (request, reply, done) => {
     if (tokenRoute !== false && request.routeOptions.url === tokenRoute) return done();
-    const identity = hs.identifyPage(request, reply);
-    if (!isPromise(identity)) {
-      carry(request, reply, identity);
-      return done();
-    }
-    identity.then((value) => {
-      carry(request, reply, value);
-      done();
-    }, done);
+    const visit = flow.visit(request, reply);
+    if (!visit) return done();
+    (request as Visited)[VISIT] = visit;
+    if (visit.dropsValidators) dropValidators(request.raw.headers);
+    if (!visit.ready) return done();
+    visit.ready.then(() => done(), done);
   });
 
-  /**
-   * Applies the rules to a reply carrying `carried`'s script: private (validators dropped as the
-   * headers go out, whatever a later onSend hook adds), the script injected, and the logout marker's
-   * cookie appended when the page took the script.
-   */
-  const rewrite = (reply: FastifyReply, payload: unknown, carried: Identity, setCookie: string | undefined, done: (error: Error | null, payload?: unknown) => void) => {
-    const verdict = hs.respond(carried, reply.statusCode, new ReplyHeaders(reply), COMPRESSION_HINT);
+  /** Says once, per plugin, that a page load's HTML went out as text/plain. */
+  const warnNotHtml = (reply: FastifyReply, payload: unknown) => {
+    if (saidNotHtml || typeof payload !== 'string' || !PLAIN_TEXT.test(String(reply.getHeader('content-type'))) || !LOOKS_LIKE_HTML.test(payload)) return;
+    saidNotHtml = true;
+    flow.core.report(new HubSpotIdentifyError('HSI_NOT_HTML',
+      "An HTML page went out as text/plain (a string sent without a content type), so the visitor's identification was not injected. Set Content-Type: text/html: reply.type('text/html'), or @Header('Content-Type', 'text/html') on a NestJS controller method."));
+  };
+
+  /** Applies the visit's rules as the reply goes out: private, injected, the logout marker appended when the page took the script. */
+  const rewrite = (visit: Visit<FastifyRequest, FastifyReply>, reply: FastifyReply, payload: unknown, verdict: string, done: (error: Error | null, payload?: unknown) => void) => {
     if (verdict === 'untouched') {
-      warnNotHtml(reply, payload);
+      if (visit.named) warnNotHtml(reply, payload);
       return done(null, payload);
     }
+    // Validators dropped as the headers go out, whatever a later onSend hook adds.
     keepPrivateOnWriteHead(reply.raw);
     if (verdict !== 'inject') return done(null, payload);
-    const rewritten = injectBody(hs.core, payload, carried);
-    // reply.header appends to set-cookie rather than replacing it.
-    if (setCookie && rewritten.delivered && !carriesMarker(reply.getHeader('set-cookie'))) reply.header('set-cookie', setCookie);
+    const rewritten = injectBody(visit, payload);
+    if (rewritten.delivered) visit.deliver(headersOf(reply));
     if (rewritten.body === payload) return done(null, payload);
     if (rewritten.streamed) reply.removeHeader('content-length');
     else if (reply.hasHeader('content-length')) reply.header('content-length', (rewritten.body as Buffer).length);
     done(null, rewritten.body);
   };
 
-  /**
-   * A web Response sent as the payload: its status and headers go on the reply now, as Fastify puts
-   * them after the onSend hooks, so that the rules read them; its body stream is the payload.
-   */
-  const adopt = (reply: FastifyReply, payload: unknown): unknown => {
-    if (!isWebResponse(payload) || payload.bodyUsed) return payload;
-    reply.code(payload.status);
-    payload.headers.forEach((value, name) => { reply.header(name, value); });
-    return payload.body;
-  };
-
   fastify.addHook('onSend', (request, reply, sent, done) => {
-    const identity = request.hsIdentity;
-    // Only a reply the rules may touch is taken apart here; any other goes on to Fastify as it came.
-    const payload = identity || anonymousPages.has(request) || mayHoldMarker(request.headers.cookie) ? adopt(reply, sent) : sent;
-    if (identity) {
-      const step = steps.get(request);
-      return rewrite(reply, payload, step ? step.carried : identity, step?.setCookie, done);
-    }
-    // A page load anonymous at first whose visitor a route preHandler or a NestJS guard named
-    // meanwhile is identified now (within `timeout`); an anonymous page with the logout marker resets.
-    const found = anonymousPages.has(request) ? hs.identifyLate(request, reply) : hs.markAnonymous(request, reply);
-    const settle = (step: PageStep | undefined) => {
-      if (!step) return done(null, payload);
-      if (step.identity) showIdentity(request, reply, step.identity);
-      rewrite(reply, payload, step.carried, step.setCookie, done);
-    };
-    if (isPromise(found)) found.then(settle, () => done(null, payload));
-    else settle(found);
+    const visit = (request as Visited)[VISIT];
+    if (!visit) return done(null, sent);
+    const payload = adopt(reply, sent);
+    const verdict = visit.respond(reply.statusCode, headersOf(reply));
+    if (!isPromise(verdict)) return rewrite(visit, reply, payload, verdict, done);
+    verdict.then((decided) => rewrite(visit, reply, payload, decided, done), () => done(null, payload));
   });
 };
 

@@ -1,12 +1,10 @@
 // hubspot-identify/fetch: any web-standard (Request) => Response handler: Bun, Deno, Next.js route handlers, workers.
-import { HubSpotIdentifyError } from '../../src/errors.js';
-import type { Identity } from '../../src/identifier.js';
-import { isPromise } from '../../src/maybe-promise.js';
-import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { createRequestIdentifier, withForget, type FrameworkBinding, type Forgets, type RequestIdentifier } from '../../src/http/request-identifier.js';
-import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
+import {
+  createPageFlow, forwardedHttps, HubSpotIdentifyError, rewriteResponse, tokenRouteResponse, withForget, withoutValidators,
+  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type PageFlow, type Visit,
+} from '../../src/page-flow.js';
 
-export * from '../../src/index.js';
+export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
 
 /** Options for the fetch adapter: every function option receives the `Request`. `visitor` is required. */
 export type FetchOptions = HubSpotIdentifyOptions<Request, Request> & { visitor: NonNullable<HubSpotIdentifyOptions<Request, Request>['visitor']> };
@@ -14,39 +12,50 @@ export type FetchOptions = HubSpotIdentifyOptions<Request, Request> & { visitor:
 /** A fetch-style handler; the rest (Cloudflare's env and ctx, Next.js's context) is passed through. */
 export type FetchHandler<Rest extends unknown[] = unknown[]> = (request: Request, ...rest: Rest) => Response | Promise<Response>;
 
-const fetchBinding: FrameworkBinding<Request, Request> = {
-  user: () => undefined,
-  method: (request) => request.method,
-  accept: (request) => request.headers.get('Accept') ?? undefined,
-  nonce: () => undefined,
-  cookie: (request) => request.headers.get('Cookie') ?? undefined,
-  secure: (request) => request.url.startsWith('https:'),
-};
-
 const COMPRESSION_HINT = 'Compress outside the wrapped handler (or let the server or CDN compress), so that the script is injected first.';
 
-// Every request a wrapped handler has seen, with its identity or null.
-const identities = new WeakMap<Request, Identity | null>();
+// Every request a wrapped handler has seen, with what templates see: shared by the copy a handler gets without validators.
+const identities = new WeakMap<Request, { identity: Identity | null }>();
+
+const facts: FrameworkFacts<Request, Request> = {
+  user: () => undefined,
+  method: (request) => request.method,
+  path: (request) => new URL(request.url).pathname,
+  header: (request, name) => request.headers.get(name) ?? undefined,
+  nonce: () => undefined,
+  secure: (request) => request.url.startsWith('https:') || forwardedHttps((name) => request.headers.get(name) ?? undefined),
+  show: (request, _request, identity) => {
+    const seen = identities.get(request);
+    if (seen) seen.identity = identity;
+    else identities.set(request, { identity });
+  },
+};
 
 /**
  * The visitor's identity inside a wrapped handler, for a template that prints `scriptTag` itself
  * (nothing is then injected twice); null when anonymous or for a request the wrapper has not seen.
  */
 export function identityOf(request: Request): Identity | null {
-  return identities.get(request) ?? null;
+  return identities.get(request)?.identity ?? null;
 }
 
-function fetchIdentifier(options: FetchOptions | undefined, creator: string): RequestIdentifier<Request, Request> {
+function fetchFlow(options: FetchOptions | undefined, creator: string): PageFlow<Request, Request> {
   // No framework keeps a logged-in user on a Request, so there is no default to fall back on.
   if (typeof options?.visitor !== 'function') {
     throw new HubSpotIdentifyError('HSI_INVALID_OPTION',
       `${creator} needs a visitor option: a function of the Request returning the logged-in visitor's email (or { email, firstName, lastName }, or null), e.g. ${creator}(${creator === 'withHubSpotIdentify' ? 'handler, ' : ''}{ visitor: async (request) => (await getSession(request))?.user?.email }).`);
   }
-  return createRequestIdentifier(options, fetchBinding);
+  return createPageFlow(options, facts, COMPRESSION_HINT);
 }
 
-const answersTokenRoute = (request: Request, tokenRoute: string | false) =>
-  tokenRoute !== false && (request.method === 'GET' || request.method === 'HEAD') && new URL(request.url).pathname === tokenRoute;
+/** The visit of a request, or undefined; anything that goes wrong in ours leaves the request to the app as it came. */
+function visitOf(flow: PageFlow<Request, Request>, request: Request): Visit<Request, Request> | undefined {
+  try {
+    return flow.visit(request, request);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Wraps a fetch handler: identifies page loads, makes `identityOf(request)` available inside it,
@@ -56,33 +65,29 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
   if (typeof handler !== 'function') {
     throw new HubSpotIdentifyError('HSI_INVALID_OPTION', `withHubSpotIdentify(handler, options) takes the app's fetch handler first, got ${typeof handler}: pass app.fetch or your (request) => Response function.`);
   }
-  const hs = fetchIdentifier(options, 'withHubSpotIdentify');
-  const { tokenRoute } = hs.core.options;
+  const flow = fetchFlow(options, 'withHubSpotIdentify');
 
   return withForget(async function hubspotIdentified(request: Request, ...rest: Rest): Promise<Response> {
-    if (answersTokenRoute(request, tokenRoute)) return tokenRouteResponse(await hs.tokenRoute(request, request));
-    // Wrapped twice (or a request an outer wrapper already identified): one identification per request.
+    if (flow.isTokenRoute(request)) return tokenRouteResponse(await flow.tokenRoute(request, request), request.method);
+    // Wrapped twice (or the copy an outer wrapper handed on): one identification per request.
     if (identities.has(request)) return handler(request, ...rest);
-    const found = hs.identify(request, request);
-    const identity = isPromise(found) ? await found : found;
-    const step = identity ? hs.markIdentified(request, request, identity) : undefined;
-    const shown = step ? step.identity : identity;
-    identities.set(request, shown);
+    const visit = visitOf(flow, request);
+    if (!visit) return handler(request, ...rest);
+    if (visit.ready) await visit.ready;
     // The handler of an identified page load sees no validator, so it cannot answer 304 with someone else's page.
-    const seen = identity ? withoutConditionals(request) : request;
-    if (seen !== request) identities.set(seen, shown);
-    const response = await handler(seen, ...rest);
-    return pageResponse(hs, identity, step, response, COMPRESSION_HINT, () => hs.markAnonymous(request, request));
-  }, hs);
+    const seen = visit.dropsValidators ? withoutValidators(request) : request;
+    if (seen !== request) identities.set(seen, identities.get(request)!);
+    return rewriteResponse(visit, await handler(seen, ...rest));
+  }, flow);
 }
 
 /**
  * A route handler answering `{ email, token, expiresAt }` for the logged-in visitor (401 anonymous,
- * 503 no token in time; `no-store`): `export const GET = tokenRouteHandler({ visitor })` in Next.js.
+ * 503 no token in time, 403 cross-origin; `no-store`): `export const GET = tokenRouteHandler({ visitor })` in Next.js.
  */
 export function tokenRouteHandler(options: FetchOptions): (request: Request) => Promise<Response> {
-  const hs = fetchIdentifier(options, 'tokenRouteHandler');
-  return async (request) => tokenRouteResponse(await hs.tokenRoute(request, request));
+  const flow = fetchFlow(options, 'tokenRouteHandler');
+  return async (request) => tokenRouteResponse(await flow.tokenRoute(request, request), request.method);
 }
 
 export default withHubSpotIdentify;

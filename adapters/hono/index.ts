@@ -1,14 +1,11 @@
-// hubspot-identify/hono: the Hono middleware, on the same web Response rewrite as hubspot-identify/fetch.
-import type { ServerResponse } from 'node:http';
+// hubspot-identify/hono: the Hono middleware, translating Hono's context to the page flow's web Response rules.
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Identity } from '../../src/identifier.js';
-import { isPromise } from '../../src/maybe-promise.js';
-import type { HubSpotIdentifyOptions } from '../../src/options.js';
-import { ANONYMOUS_PAGE, assertCalledAsFactory, createRequestIdentifier, firstPass, withForget, type Forgets, type FrameworkBinding, type PageStep } from '../../src/http/request-identifier.js';
-import { pageResponse, tokenRouteResponse, withoutConditionals } from '../../src/http/web-response.js';
-import { keepPrivateOnWriteHead } from '../../src/http/write-head.js';
+import {
+  assertCalledAsFactory, createPageFlow, forwardedHttps, isPromise, keepPrivateOnWriteHead, rewriteResponse, tokenRouteResponse, withForget, withoutValidators,
+  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity,
+} from '../../src/page-flow.js';
 
-export * from '../../src/index.js';
+export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -25,13 +22,14 @@ const COMPRESSION_HINT = 'Register compress() before hubspotIdentify() (app.use(
 // Variables other middleware set (a session's user, secure-headers' nonce), which the app's own types may not name.
 const variable = (c: Context, name: string): unknown => (c.var as Record<string, unknown>)[name];
 
-const honoBinding: FrameworkBinding<Context, Context> = {
+const facts: FrameworkFacts<Context, Context> = {
   user: (c) => variable(c, 'user'),
   method: (c) => c.req.method,
-  accept: (c) => c.req.header('Accept'),
+  path: (c) => c.req.path,
+  header: (c, name) => c.req.header(name),
   nonce: (c) => variable(c, 'secureHeadersNonce'),
-  cookie: (c) => c.req.header('Cookie'),
-  secure: (c) => c.req.url.startsWith('https:'),
+  secure: (c) => c.req.url.startsWith('https:') || forwardedHttps((name) => c.req.header(name)),
+  show: (c, _c, identity) => c.set('hsIdentity', identity),
 };
 
 /**
@@ -55,50 +53,29 @@ function seeHtml(c: Context): { response?: Response; text?: string } {
 /** Hono middleware: identifies the visitor, exposes `c.var.hsIdentity`, injects the script into HTML. */
 export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forgets {
   assertCalledAsFactory(arguments.length, 'app.use(hubspotIdentify(options))');
-  const hs = createRequestIdentifier(options, honoBinding);
-  const { tokenRoute } = hs.core.options;
-
-  /**
-   * A page that went out without an identity: one whose visitor route middleware named meanwhile is
-   * identified now (within `timeout`); one that arrives with the logout marker resets the widget.
-   */
-  const afterAnonymous = (c: Context, anonymousPage: boolean) => () => {
-    if (!anonymousPage) return hs.markAnonymous(c, c);
-    const found = hs.identifyLate(c, c);
-    const show = (step: PageStep | undefined) => {
-      if (step?.identity) c.set('hsIdentity', step.identity);
-      return step;
-    };
-    return isPromise(found) ? found.then(show) : show(found);
-  };
+  const flow = createPageFlow(options, facts, COMPRESSION_HINT);
 
   return withForget<MiddlewareHandler>(async function hubspotIdentifyMiddleware(c, next) {
-    if (tokenRoute !== false && c.req.path === tokenRoute && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
-      return tokenRouteResponse(await hs.tokenRoute(c, c));
-    }
-    if (!firstPass(c)) return next();
-    const found = hs.identifyPage(c, c);
-    const first = isPromise(found) ? await found : found;
-    const identity = first === ANONYMOUS_PAGE ? null : first;
-    const step = identity ? hs.markIdentified(c, c, identity) : undefined;
-    c.set('hsIdentity', step ? step.identity : identity);
-    if (identity) c.req.raw = withoutConditionals(c.req.raw);
-    const page = identity || first === ANONYMOUS_PAGE ? seeHtml(c) : undefined;
+    if (flow.isTokenRoute(c)) return tokenRouteResponse(await flow.tokenRoute(c, c), c.req.method);
+    const visit = flow.visit(c, c);
+    if (!visit) return next();
+    if (visit.dropsValidators) c.req.raw = withoutValidators(c.req.raw);
+    if (visit.ready) await visit.ready;
+    const page = seeHtml(c);
     await next();
     // The text of a page the app answered with c.html(string), when that answer is what goes out.
-    const text = page && page.response === c.res ? page.text : undefined;
-    const response = pageResponse(hs, identity, step, c.res, COMPRESSION_HINT, afterAnonymous(c, first === ANONYMOUS_PAGE), text);
+    const response = rewriteResponse(visit, c.res, page.response === c.res ? page.text : undefined);
     const rewritten = isPromise(response) ? await response : response;
     if (rewritten === c.res) return;
     // On Node (@hono/node-server keeps the ServerResponse in c.env.outgoing), a validator that outer
     // middleware adds after ours (hono/etag registered first) is dropped as the headers go out.
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const outgoing = (c.env as { outgoing?: Parameters<typeof keepPrivateOnWriteHead>[0] } | undefined)?.outgoing;
     if (typeof outgoing?.writeHead === 'function' && typeof outgoing.removeHeader === 'function') keepPrivateOnWriteHead(outgoing);
     // Setting c.res over an existing one copies the old headers onto the new (Content-Length, ETag,
     // Cache-Control): clear it first so the rewritten headers stand.
     c.res = undefined;
     c.res = rewritten;
-  }, hs);
+  }, flow);
 }
 
 export default hubspotIdentify;

@@ -31,7 +31,8 @@ export class StreamingInjector {
   }
 
   /** Takes the next chunk and returns what can be sent now, in order. */
-  push(chunk: Buffer): Buffer[] {
+  push(bytes: Uint8Array): Buffer[] {
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (chunk.length === 0) return [];
     this.#empty = false;
     if (this.outcome === 'present') return [chunk];

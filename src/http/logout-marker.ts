@@ -3,8 +3,6 @@
 // HubSpot's chat cookie lives 13 months: unless the page runs clear({ resetWidget: true }) when a visitor
 // leaves, the next person on that browser sees their conversations. The marker tells the server that
 // the widget still carries someone, so the first anonymous page (or another visitor's) resets it.
-import { createHash, createHmac } from 'node:crypto';
-import { emailKey } from '../tokens/visitor.js';
 
 /** The marker cookie's name. */
 export const MARKER_COOKIE = 'hsi_v';
@@ -12,16 +10,6 @@ export const MARKER_COOKIE = 'hsi_v';
 // As long as HubSpot keeps its own chat cookie (13 months), so the marker never expires before the widget's memory does.
 const MAX_AGE = 395 * 24 * 60 * 60;
 const ATTRIBUTES = 'Path=/; HttpOnly; SameSite=Lax';
-
-/**
- * The marker's value for a visitor of an account: an HMAC over the visitor's cache key (the email as
- * keyed), keyed by a hash of the access token. The same on every server sharing the token; holds no
- * email and cannot be computed from the email alone.
- */
-export function markerValue(accessToken: string, email: string): string {
-  const key = createHash('sha256').update(`hubspot-identify logout marker\n${accessToken}`).digest();
-  return createHmac('sha256', key).update(emailKey(email)).digest('base64url').slice(0, 22);
-}
 
 /** Where the marker's value starts in a Cookie header, or -1. Cookies are `name=value` pairs separated by `;` and spaces. */
 function valueStart(cookieHeader: string): number {
@@ -81,4 +69,21 @@ export function expireMarkerCookie(secure: boolean): string {
 export function carriesMarker(setCookie: unknown): boolean {
   const values = Array.isArray(setCookie) ? setCookie : [setCookie];
   return values.some((value) => typeof value === 'string' && value.startsWith(`${MARKER_COOKIE}=`));
+}
+
+/** An identified page's step: nothing (the marker is theirs), set it, or reset the widget first (it held someone else). */
+export function markerForVisitor(cookieHeader: unknown, _secure: boolean, value: string): 'keep' | 'set' | 'reset-then-set' {
+  if (holdsMarker(cookieHeader, value)) return 'keep';
+  return readMarker(cookieHeader) === undefined ? 'set' : 'reset-then-set';
+}
+
+/** An anonymous page load's step: reset the widget when the marker names someone other than `own`. */
+export function markerForAnonymous(cookieHeader: unknown, _secure: boolean, own: string | undefined): 'keep' | 'reset' {
+  if (readMarker(cookieHeader) === undefined) return 'keep';
+  return own !== undefined && holdsMarker(cookieHeader, own) ? 'keep' : 'reset';
+}
+
+/** The Set-Cookie that records the reset. */
+export function resetMarkerCookie(_cookieHeader: unknown, secure: boolean): string {
+  return expireMarkerCookie(secure);
 }

@@ -16,3 +16,15 @@ export function isHtml(contentType: unknown): boolean {
 export function isEncoded(contentEncoding: unknown): boolean {
   return contentEncoding !== undefined && contentEncoding !== null && String(contentEncoding).toLowerCase() !== 'identity' && String(contentEncoding) !== '';
 }
+
+/**
+ * Whether a TLS-terminating proxy says the request came over https: `X-Forwarded-Proto: https` (its
+ * first value) or `Forwarded: proto=https`. Trusting it costs nothing: a client that claims https over
+ * plain http only gets a Secure cookie its browser will not keep.
+ */
+export function forwardedHttps(header: (name: string) => string | undefined): boolean {
+  const proto = header('x-forwarded-proto');
+  if (proto !== undefined) return proto.split(',', 1)[0]!.trim().toLowerCase() === 'https';
+  const forwarded = header('forwarded');
+  return forwarded !== undefined && /(?:^|[;,\s])proto="?https"?(?:[;,\s]|$)/i.test(forwarded.split(',', 1)[0]!);
+}

@@ -1,36 +1,63 @@
-// The web-standard side of the shared rules (fetch handlers, Hono): Request validators, Response headers and ReadableStream bodies.
-import type { Identity } from '../identifier.js';
-import { CONDITIONALS } from './cache-headers.js';
+// The web-standard side of the response rules (fetch handlers, Hono): Request validators, Response headers and ReadableStream bodies.
+import { StreamingInjector } from '../html/inject-stream.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
-import type { PageStep, RequestIdentifier, TokenRouteAnswer } from './request-identifier.js';
+import type { InjectOutcome } from '../html/inject.js';
 import type { HeaderAccess } from './response-policy.js';
-import { carriesMarker } from './logout-marker.js';
+import { CONDITIONALS } from './cache-headers.js';
+
+/** What a page's response carries, as the page flow's Visit gives it. */
+export interface Carrier {
+  /** The rules applied to the response's headers; whether to inject its body. */
+  respond(status: number, headers: HeaderAccess): MaybePromise<'untouched' | 'private' | 'inject'>;
+  /** The script element to inject. */
+  readonly tag: string;
+  /** Whether the page carries the logout marker's Set-Cookie, which waits until the body shows it takes the script. */
+  readonly marks: boolean;
+  /** Appends the logout marker's Set-Cookie, when the page carries one. */
+  deliver(headers: HeaderAccess & { append(name: string, value: string): void }): void;
+  /** Says once when the page had nowhere to inject; whether the page takes the script. */
+  noteOutcome(outcome: InjectOutcome | undefined): boolean;
+}
 
 /**
  * The response's headers as the rules read them, copied on the first write: a Response's own
  * headers may be immutable (fetch() answers, Response.redirect), and a response the rules leave
- * untouched costs no copy.
+ * untouched costs no copy. Set-Cookie reads as its list (Headers.get joins it with commas).
  */
-function copyOnWrite(original: Headers): HeaderAccess & { copy(): Headers | undefined } {
+function copyOnWrite(original: Headers): HeaderAccess & { append(name: string, value: string): void; copy(): Headers | undefined } {
   let copy: Headers | undefined;
   const writable = () => (copy ??= new Headers(original));
+  const current = () => copy ?? original;
   return {
-    get: (name) => (copy ?? original).get(name) ?? undefined,
+    get: (name) => (name.toLowerCase() === 'set-cookie' ? current().getSetCookie() : current().get(name) ?? undefined),
     set: (name, value) => {
       const headers = writable();
       if (!Array.isArray(value)) return headers.set(name, value);
       headers.delete(name);
       for (const item of value) headers.append(name, item);
     },
+    append: (name, value) => writable().append(name, value),
     remove: (name) => {
-      if ((copy ?? original).has(name)) writable().delete(name);
+      if (current().has(name)) writable().delete(name);
     },
     copy: () => copy,
   };
 }
 
-const toBytes = (chunk: Uint8Array | string) =>
-  typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+const encoder = new TextEncoder();
+const toBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
+
+/** One buffer of these pieces (the usual whole page is one piece already). */
+function concat(pieces: Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
 
 // A read's result if the source has it at hand (a body already in memory, as a string or bytes
 // Response has), else undefined: a few microtasks, never a timer, as @hono/node-server reads bodies.
@@ -38,27 +65,28 @@ const readyNow = <T>(read: Promise<T>): Promise<T | undefined> => Promise.race([
 
 /** The injected body: whole bytes when the source had all of it at hand, else a stream; and whether the page takes the script. */
 interface InjectedBody {
-  body: Buffer | ReadableStream<Uint8Array>;
+  body: Uint8Array | ReadableStream<Uint8Array>;
   /** Reads ahead until the page shows whether it takes the script (its insertion point passed, or its end). */
   delivered(): MaybePromise<boolean>;
 }
 
 /**
- * The source's HTML with the identity's script injected; bytes in, bytes out. What the source has at
- * hand is injected at once: a whole page (the usual string body, or the very text an adapter saw the
- * app answer with) comes back as one buffer, which runtimes write in one go, without a stream per
+ * The source's HTML with the script injected; bytes in, bytes out. What the source has at hand is
+ * injected at once: a whole page (the usual string body, or the very text an adapter saw the app
+ * answer with) comes back as one buffer, which runtimes write in one go, without a stream per
  * response. The rest, if any, follows as a stream injected on the fly, picking up the read in flight.
  * Placed by the streaming rules either way, as every web body may be a stream.
  */
-async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string> | string): Promise<InjectedBody> {
-  const injector = hs.core.createInjector(identity);
-  const queued: Buffer[] = [];
+async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array | string> | string): Promise<InjectedBody> {
+  const injector = new StreamingInjector(carrier.tag);
+  const queued: Uint8Array[] = [];
   let ended = false;
+  let takes = false;
   const took = (done: boolean, value: Uint8Array | string | undefined) => {
     if (!done) return void queued.push(...injector.push(toBytes(value!)));
     ended = true;
     queued.push(...injector.end());
-    hs.core.noteOutcome(injector.outcome);
+    takes = carrier.noteOutcome(injector.outcome);
   };
   if (typeof source === 'string') {
     // As a Response's own stream gives it: an empty text is no chunk at all.
@@ -77,8 +105,8 @@ async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity
     }
     took(result.done, result.value);
   }
-  const takesScript = () => injector.outcome === 'injected' || injector.outcome === 'present';
-  if (ended || !reader) return { body: queued.length === 1 ? queued[0]! : Buffer.concat(queued), delivered: takesScript };
+  const takesScript = () => (ended ? takes : injector.outcome === 'injected' || injector.outcome === 'present');
+  if (ended || !reader) return { body: concat(queued), delivered: takesScript };
   // One read at a time, whoever asks: the stream pulls as soon as it is made, and delivered() must
   // see that first chunk, not wait for the next (a streamed page's rest, maybe seconds later).
   let stepping: Promise<void> | undefined;
@@ -108,7 +136,7 @@ async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity
  * If-Modified-Since) that could match a page cached for someone else, so the handler cannot answer
  * 304. The very same request when it has none (or cannot be copied).
  */
-export function withoutConditionals(request: Request): Request {
+export function withoutValidators(request: Request): Request {
   try {
     if (!CONDITIONALS.some((name) => request.headers.has(name))) return request;
     const headers = new Headers(request.headers);
@@ -122,19 +150,29 @@ export function withoutConditionals(request: Request): Request {
 }
 
 /**
- * The response an identified request sends, by the shared rules (`respond()`): HTML of 200 and error
- * pages becomes private (CSP hash added without a nonce) and, unless encoded or `inject` is off, its
- * body is streamed through the injector without being buffered. Every other response comes back as
- * the very same object. On any internal failure, the original comes back. `setCookie` (the logout
- * marker's) is appended only to a page that takes the script: its headers then wait until the body
- * shows that (the insertion point, early in a page; a fragment's end), on the rare page that has one.
- * `text` is the response's body when the adapter saw the app make it from that string (Hono's
- * c.html), which then need not be read back out of the Response.
+ * The response a page load sends, by the rules the carrier applies: HTML of 200 and error pages
+ * carrying the script becomes private (CSP hash added without a nonce) and, unless encoded or
+ * `inject` is off, its body is injected, streamed without being buffered. Every other response
+ * comes back as the very same object, and so does the original on any internal failure. The logout
+ * marker's Set-Cookie goes only on a page that takes the script: its headers then wait until the
+ * body shows that (the insertion point, early in a page; a fragment's end). `text` is the body when
+ * the adapter saw the app make it from that string (Hono's c.html), which then need not be read
+ * back out of the Response.
  */
-export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Identity, response: Response, compressionHint: string, setCookie?: string, text?: string): MaybePromise<Response> {
+export function rewriteResponse(carrier: Carrier, response: Response, text?: string): MaybePromise<Response> {
   try {
     const headers = copyOnWrite(response.headers);
-    const verdict = hs.respond(identity, response.status, headers, compressionHint);
+    const verdict = carrier.respond(response.status, headers);
+    const finish = (decided: 'untouched' | 'private' | 'inject') => rewritten(carrier, response, headers, decided, text);
+    return isPromise(verdict) ? verdict.then(finish, () => response) : finish(verdict);
+  } catch {
+    // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
+    return response;
+  }
+}
+
+function rewritten(carrier: Carrier, response: Response, headers: ReturnType<typeof copyOnWrite>, verdict: 'untouched' | 'private' | 'inject', text: string | undefined): MaybePromise<Response> {
+  try {
     const changed = headers.copy();
     // Body and statusText only now, and not for a known text: on @hono/node-server, reading them
     // makes a full Response (its body re-encoded into a stream) of the lightweight one the app returned.
@@ -145,52 +183,32 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     if (verdict !== 'inject') return answer(text ?? response.body);
     // The new length is known once injected (a whole body), or only at the end (a stream). HEAD (no body) announces what GET sends.
     changed.delete('Content-Length');
-    const marker = setCookie && !carriesMarker(response.headers.getSetCookie()) ? setCookie : undefined;
     const source = text ?? response.body;
     if (source === null) {
-      if (marker) changed.append('Set-Cookie', marker);
+      carrier.deliver(headers);
       return answer(null);
     }
     const withMarker = (injected: InjectedBody, delivered: boolean) => {
-      if (delivered) changed.append('Set-Cookie', marker!);
+      if (delivered) carrier.deliver(headers);
       return answer(injected.body as BodyInit);
     };
     const settle = (injected: InjectedBody) => {
       // Said here, not left to the runtime: a HEAD answered from the GET response (Hono) keeps it.
-      if (Buffer.isBuffer(injected.body)) changed.set('Content-Length', String(injected.body.length));
-      if (!marker) return answer(injected.body as BodyInit);
+      if (injected.body instanceof Uint8Array) changed.set('Content-Length', String(injected.body.length));
+      if (!carrier.marks) return answer(injected.body as BodyInit);
       const delivered = injected.delivered();
       // A body that fails before its insertion point goes out without the marker and fails as it would have.
       return isPromise(delivered) ? delivered.then((value) => withMarker(injected, value), () => withMarker(injected, false)) : withMarker(injected, delivered);
     };
-    return injectingBody(hs, identity, source).then(settle, () => response);
+    return injectingBody(carrier, source).then(settle, () => response);
   } catch {
-    // Nothing above touched the original (its body is unread, its headers were copied): the page goes out as the app made it.
     return response;
   }
 }
 
-/**
- * The response a page load sends: carrying its identity (with the logout marker's step, when it has
- * one); or, for one that went out without an identity, whatever `afterAnonymous` finds (late
- * identification, or the logout reset).
- */
-export function pageResponse(
-  hs: RequestIdentifier<any, any>, identity: Identity | null, step: PageStep | undefined, response: Response, compressionHint: string,
-  afterAnonymous: () => MaybePromise<PageStep | undefined>, text?: string,
-): MaybePromise<Response> {
-  if (identity) return rewriteResponse(hs, step ? step.carried : identity, response, compressionHint, step?.setCookie, text);
-  const apply = (found: PageStep | undefined) => (found ? rewriteResponse(hs, found.carried, response, compressionHint, found.setCookie, text) : response);
-  let found: MaybePromise<PageStep | undefined>;
-  try {
-    found = afterAnonymous();
-  } catch {
-    return response;
-  }
-  return isPromise(found) ? found.then(apply, () => response) : apply(found);
-}
-
-/** The `tokenRoute` answer as a Response: JSON, never cached. */
-export function tokenRouteResponse({ status, body }: TokenRouteAnswer): Response {
-  return Response.json(body, { status, headers: { 'Cache-Control': 'no-store' } });
+/** A `tokenRoute` answer as a Response. */
+export function tokenRouteResponse(answer: { status: number; headers: Record<string, string>; setCookie?: string; body: string }, method: string): Response {
+  const headers = new Headers(answer.headers);
+  if (answer.setCookie) headers.append('Set-Cookie', answer.setCookie);
+  return new Response(method === 'HEAD' ? null : answer.body, { status: answer.status, headers });
 }

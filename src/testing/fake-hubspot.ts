@@ -56,6 +56,11 @@ export interface FakeHubSpot {
    * yet, for tests that check a page does not wait for it (no clock involved).
    */
   hold(): () => void;
+  /**
+   * Resolves once no token request is being answered and none arrived for `quietMs`: what a test
+   * awaits before the next, so that a call one page started in the background is not counted there.
+   */
+  idle(quietMs?: number): Promise<void>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -118,8 +123,20 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   };
   let held: Promise<void> = Promise.resolve();
   let release = () => {};
+  let answering = 0;
+  let lastArrival = 0;
 
   async function handleToken(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    answering++;
+    lastArrival = Date.now();
+    try {
+      await answerToken(req, res, path);
+    } finally {
+      answering--;
+    }
+  }
+
+  async function answerToken(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
     let body: Partial<FakeTokenCall> = {};
     try { body = JSON.parse(raw) as Partial<FakeTokenCall>; } catch { /* answered below */ }
@@ -200,6 +217,10 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         release();
         held = Promise.resolve();
       };
+    },
+    async idle(quietMs = 25) {
+      const from = Date.now();
+      while (answering > 0 || Date.now() - Math.max(lastArrival, from) < quietMs) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     reset() {
       release();

@@ -1,6 +1,6 @@
 // Where a token is minted: one POST to HubSpot's visitor identification endpoint, every failure classified.
 import { HubSpotIdentifyError } from '../errors.js';
-import type { Visitor } from '../options.js';
+import type { Visitor } from './visitor.js';
 
 export interface MintRequest {
   fetch: typeof globalThis.fetch;

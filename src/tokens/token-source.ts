@@ -24,7 +24,7 @@
 // - forget() drops the visitor's entry everywhere this server can, and what it remembers of them.
 import { LRUCache } from 'lru-cache';
 import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
-import type { Visitor } from '../options.js';
+import type { Visitor } from './visitor.js';
 import type { Report } from '../report.js';
 import type { Minted } from './hubspot-api.js';
 import { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';

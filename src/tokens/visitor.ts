@@ -1,6 +1,14 @@
 // Turns what the app says about its visitor into something safe to send to HubSpot, or nothing; and keys it.
 import * as crypto from 'node:crypto';
-import type { Visitor, VisitorInput } from '../options.js';
+
+/** What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. */
+export type VisitorInput = string | Visitor | null | undefined;
+
+export interface Visitor {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+}
 
 /** Longest email a mailbox can have (RFC 5321 path limit). */
 const MAX_EMAIL_LENGTH = 254;
@@ -95,4 +103,14 @@ export function accountOf(accessToken: string): string {
 export function visitorKeys(account: string, email: string): { key: string; owner: string } {
   const normalized = emailKey(email);
   return { key: digest(`key\n${account}\n${normalized}`), owner: digest(`owner\n${account}\n${normalized}`).slice(0, 22) };
+}
+
+/**
+ * The logout marker's value for a visitor of an account: an HMAC over the visitor's cache key (the
+ * email as keyed), keyed by a hash of the access token. The same on every server sharing the token;
+ * holds no email and cannot be computed from the email alone.
+ */
+export function markerValue(accessToken: string, email: string): string {
+  const key = crypto.createHash('sha256').update(`hubspot-identify logout marker\n${accessToken}`).digest();
+  return crypto.createHmac('sha256', key).update(emailKey(email)).digest('base64url').slice(0, 22);
 }

@@ -41,6 +41,9 @@ export function runSharedCases(harness: Harness): void {
     afterEach(async () => {
       await app?.close();
       app = undefined;
+      // A page that did not wait for its token (a redirect, JSON) leaves the call running: let it land in its own test.
+      hubspot.reset();
+      await hubspot.idle();
     });
 
     async function start(options: HubSpotIdentifyOptions<any, any> = {}): Promise<AppUnderTest> {
@@ -136,8 +139,11 @@ export function runSharedCases(harness: Harness): void {
       expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('</head>'));
     });
 
-    it('exposes hsIdentity to templates', async () => {
+    it('exposes hsIdentity to templates once the token is at hand, and null on the cold page, which is identified as it is sent', async () => {
       const target = await start();
+      // Cold: the app renders while HubSpot is asked; the page itself waits for the token when it is sent.
+      expect(JSON.parse((await get(target, '/locals')).text)).toEqual({ hsIdentity: null });
+      expectIdentified(await get(target, '/page'));
       const { hsIdentity } = JSON.parse((await get(target, '/locals')).text);
       expect(hsIdentity).toMatchObject({ email: 'ada@example.com', settings: { identificationEmail: 'ada@example.com', loadImmediately: false } });
       expect(hubspot.tokens.get(hsIdentity.token)).toBe('ada@example.com');
@@ -248,10 +254,11 @@ export function runSharedCases(harness: Harness): void {
       expectIdentified(await get(target, '/page', null, { headers: { accept: 'application/json' } }), 'grace@example.com');
     });
 
-    it('with inject: false exposes hsIdentity but leaves the HTML alone', async () => {
+    it('with inject: false leaves the HTML alone, and templates get the identity before they render, on the cold page too', async () => {
       const target = await start({ inject: false });
-      expect((await get(target, '/page')).text).toBe(PAGE);
       expect(JSON.parse((await get(target, '/locals')).text).hsIdentity.email).toBe('ada@example.com');
+      expect((await get(target, '/page')).text).toBe(PAGE);
+      expect(hubspot.calls).toHaveLength(1);
     });
 
     // Whether the page then loads the widget itself is checked in Chromium (test/browser-widget.test.ts).

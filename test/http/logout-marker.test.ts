@@ -1,6 +1,7 @@
 // The logout marker cookie: its value, reading it back from any Cookie header, and the Set-Cookie values.
 import { describe, expect, it } from 'vitest';
-import { expireMarkerCookie, holdsMarker, markerValue, mayHoldMarker, readMarker, setMarkerCookie } from '../../src/http/logout-marker.js';
+import { expireMarkerCookie, holdsMarker, mayHoldMarker, readMarker, setMarkerCookie } from '../../src/http/logout-marker.js';
+import { markerValue } from '../../src/tokens/visitor.js';
 import { createHash } from 'node:crypto';
 
 describe('markerValue', () => {

@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dropConditionals, privateCacheControl } from '../../src/http/cache-headers.js';
 import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
-import { createRequestIdentifier } from '../../src/http/request-identifier.js';
-import type { Identity } from '../../src/identifier.js';
 
 /** Headers in a plain map, names lower-cased as Node keeps them. */
 function headersOf(initial: Record<string, string | string[]>): HeaderAccess & { all: Record<string, string | string[]> } {
@@ -94,36 +92,5 @@ describe('dropConditionals', () => {
     const headers: Record<string, string> = { 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 02 Nov 2026 10:00:00 GMT', 'if-range': '"v1"', accept: 'text/html' };
     dropConditionals(headers);
     expect(headers).toEqual({ 'if-range': '"v1"', accept: 'text/html' });
-  });
-});
-
-describe('respond', () => {
-  const hs = createRequestIdentifier({ accessToken: 'pat-test', logger: false }, { user: () => null, method: () => 'GET', accept: () => 'text/html', nonce: () => undefined });
-  const identity = { email: 'ada@example.com', token: 't', settings: {}, scriptTag: `<script data-hubspot-identify>${SCRIPT}</script>` } as unknown as Identity;
-
-  it('injects HTML of 200 and error pages, private, with the hash in a hash-only CSP', () => {
-    const headers = headersOf({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'public, max-age=60', 'Content-Security-Policy': `script-src ${OTHER}` });
-    expect(hs.respond(identity, 200, headers, '')).toBe('inject');
-    expect(headers.all['cache-control']).toBe('private');
-    expect(headers.all['content-security-policy']).toBe(`script-src ${OTHER} ${HASH}`);
-    expect(hs.respond(identity, 500, headersOf({ 'Content-Type': 'text/html' }), '')).toBe('inject');
-  });
-
-  it('makes encoded HTML private without injecting it', () => {
-    const headers = headersOf({ 'Content-Type': 'text/html', 'Content-Encoding': 'gzip' });
-    expect(hs.respond(identity, 200, headers, '')).toBe('private');
-    expect(headers.all['cache-control']).toBe('private');
-  });
-
-  it.each([
-    ['a 206', 206, { 'Content-Type': 'text/html', 'Cache-Control': 'public' }],
-    ['a 304', 304, { 'Content-Type': 'text/html', ETag: '"v1"' }],
-    ['a redirect', 302, { 'Content-Type': 'text/html', Location: '/' }],
-    ['JSON', 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public' }],
-    ['a stylesheet', 200, { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', ETag: '"c"' }],
-  ] as const)('leaves %s untouched', (_name, status, initial) => {
-    const headers = headersOf({ ...initial });
-    expect(hs.respond(identity, status, headers, '')).toBe('untouched');
-    expect(headers.all).toEqual(headersOf({ ...initial }).all);
   });
 });
