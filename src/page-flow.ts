@@ -42,12 +42,16 @@ export interface FrameworkFacts<Req, Res> {
   path(req: Req): string;
   /** A request header by its lower-case name. */
   header(req: Req, name: string): string | undefined;
+  /** The host (and port) the request was made to, as the app knows it: its own origin's authority. */
+  host(req: Req): string | undefined;
   /** The framework's conventional CSP nonce: the default `nonce`. */
   nonce(req: Req, res: Res): unknown;
   /** Whether the site is https as the app knows it (the marker cookie is then `__Host-` and Secure). */
   secure(req: Req): boolean;
   /** Shows templates the identity (or null): at the start of every request, and again when a page is identified late. */
   show(req: Req, res: Res, identity: Identity | null): void;
+  /** Whether the app asked for the identity it was shown (fetch's identityOf). Default: a template may always have read it. */
+  asked?(req: Req): boolean;
 }
 
 /** What a response becomes: left as the app made it, made private (the identity is on it, printed by a template), or made private and injected. */
@@ -151,7 +155,7 @@ export class PageFlow<Req, Res> {
   async tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
     const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
       ({ status, headers: TOKEN_ROUTE_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
-    const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.header(req, 'host'), secure: this.facts.secure(req) });
+    const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.facts.secure(req) });
     if (refusal !== undefined) return answer(403, { error: `Only same-origin requests may read the visitor's token: ${refusal}.` });
     const input = await this.#resolve(req);
     // A resolver that failed (its session store down) is not "logged out": identifyWidget would reset the chat.
@@ -251,6 +255,8 @@ export class Visit<Req, Res> {
   /** The identification under way (a cold token, an async resolver), settling to what the page carries. */
   #pending: Promise<Identity | null> | undefined;
   #deciding: Promise<Verdict> | undefined;
+  /** Whether templates were shown the identity before the response was decided, so one may have printed it. */
+  #shownEarly = false;
 
   constructor(flow: PageFlow<Req, Res>, req: Req, res: Res, input: MaybePromise<Resolved>, nonce: string | undefined) {
     this.#flow = flow;
@@ -303,6 +309,7 @@ export class Visit<Req, Res> {
     }
     this.identity = shown;
     this.carried = { identity: shown, tag: shown.scriptTag, setCookie };
+    this.#shownEarly ||= this.verdict === undefined && this.#deciding === undefined;
     this.#flow.facts.show(this.#req, this.#res, shown);
   }
 
@@ -371,20 +378,28 @@ export class Visit<Req, Res> {
   #apply(carried: Carried | undefined, headers: HeaderAccess): Verdict {
     this.carried = carried;
     if (!carried) return (this.verdict = 'untouched');
+    const { core, compressionHint } = this.#flow;
+    // With inject off the template printed the script itself; an encoded body cannot take it, and
+    // carries the identity only if the app could have printed it there.
+    let verdict: Verdict = core.options.inject ? 'inject' : 'private';
+    const encoding = headers.get('Content-Encoding');
+    if (verdict === 'inject' && isEncoded(encoding)) {
+      core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
+        `An HTML response was already encoded (${String(encoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
+      if (!carried.identity || !this.#printable()) return (this.verdict = 'untouched');
+      verdict = 'private';
+    }
     makePrivate(headers);
     if (headers.get('Content-Security-Policy') || headers.get('Content-Security-Policy-Report-Only')) {
       const scriptText = nonceFreeScriptText(carried.tag);
       if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
     }
-    const { core, compressionHint } = this.#flow;
-    if (!core.options.inject) return (this.verdict = 'private');
-    const encoding = headers.get('Content-Encoding');
-    if (isEncoded(encoding)) {
-      core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
-        `An HTML response was already encoded (${String(encoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
-      return (this.verdict = 'private');
-    }
-    return (this.verdict = 'inject');
+    return (this.verdict = verdict);
+  }
+
+  /** Whether the app may have printed the identity itself: it was shown before the response went out, and asked for where that is known. */
+  #printable(): boolean {
+    return this.#shownEarly && (this.#flow.facts.asked?.(this.#req) ?? true);
   }
 
   /** The script element to inject (after respond() said 'inject'). */

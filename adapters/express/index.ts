@@ -32,6 +32,7 @@ const facts: FrameworkFacts<Request, Response> = {
   method: (req) => req.method,
   path: (req) => req.path,
   header,
+  host: (req) => req.get('host'),
   nonce: (_req, res) => (res.locals as Record<string, unknown>)['cspNonce'],
   secure: (req) => req.secure,
   show: (_req, res, identity) => { res.locals.hsIdentity = identity; },

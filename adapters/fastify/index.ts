@@ -54,6 +54,7 @@ const facts: FrameworkFacts<FastifyRequest, FastifyReply> = {
     const value = request.headers[name];
     return typeof value === 'string' ? value : undefined;
   },
+  host: (request) => request.host,
   nonce: (_request, reply) => (reply as WithLocals).cspNonce?.script,
   secure: (request) => request.protocol === 'https',
   show,

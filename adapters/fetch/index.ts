@@ -14,14 +14,16 @@ export type FetchHandler<Rest extends unknown[] = unknown[]> = (request: Request
 
 const COMPRESSION_HINT = 'Compress outside the wrapped handler (or let the server or CDN compress), so that the script is injected first.';
 
-// Every request a wrapped handler has seen, with what templates see: shared by the copy a handler gets without validators.
-const identities = new WeakMap<Request, { identity: Identity | null }>();
+// Every request a wrapped handler has seen, with what templates see and whether the handler asked:
+// shared by the copy a handler gets without validators.
+const identities = new WeakMap<Request, { identity: Identity | null; asked?: true }>();
 
 const facts: FrameworkFacts<Request, Request> = {
   user: () => undefined,
   method: (request) => request.method,
   path: (request) => new URL(request.url).pathname,
   header: (request, name) => request.headers.get(name) ?? undefined,
+  host: (request) => new URL(request.url).host,
   nonce: () => undefined,
   secure: (request) => request.url.startsWith('https:') || forwardedHttps((name) => request.headers.get(name) ?? undefined),
   show: (request, _request, identity) => {
@@ -29,6 +31,7 @@ const facts: FrameworkFacts<Request, Request> = {
     if (seen) seen.identity = identity;
     else identities.set(request, { identity });
   },
+  asked: (request) => identities.get(request)?.asked === true,
 };
 
 /**
@@ -36,7 +39,10 @@ const facts: FrameworkFacts<Request, Request> = {
  * (nothing is then injected twice); null when anonymous or for a request the wrapper has not seen.
  */
 export function identityOf(request: Request): Identity | null {
-  return identities.get(request)?.identity ?? null;
+  const seen = identities.get(request);
+  if (!seen) return null;
+  seen.asked = true;
+  return seen.identity;
 }
 
 function fetchFlow(options: FetchOptions | undefined, creator: string): PageFlow<Request, Request> {

@@ -27,6 +27,7 @@ const facts: FrameworkFacts<Context, Context> = {
   method: (c) => c.req.method,
   path: (c) => c.req.path,
   header: (c, name) => c.req.header(name),
+  host: (c) => new URL(c.req.url).host,
   nonce: (c) => variable(c, 'secureHeadersNonce'),
   secure: (c) => c.req.url.startsWith('https:') || forwardedHttps((name) => c.req.header(name)),
   show: (c, _c, identity) => c.set('hsIdentity', identity),

@@ -27,6 +27,7 @@ const facts: FrameworkFacts<Context, Context> = {
     const value = ctx.req.headers[name];
     return typeof value === 'string' ? value : undefined;
   },
+  host: (ctx) => ctx.host || undefined,
   nonce: (ctx) => ctx.state['cspNonce'],
   secure: (ctx) => ctx.secure,
   show: (ctx, _ctx, identity) => { ctx.state.hsIdentity = identity; },
