@@ -18,7 +18,7 @@ import type { HubSpotIdentifyOptions } from './options.js';
 import { acceptsHtml, isEncoded, isHtml } from './http/page-load.js';
 export { forwardedHttps } from './http/page-load.js';
 import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from './http/response-policy.js';
-import { carriesMarker, markerForAnonymous, markerForVisitor, mayHoldMarker, resetMarkerCookie, setMarkerCookie } from './http/logout-marker.js';
+import { anonymousMarkerStep, carriesMarker, identifiedMarkerStep, mayHoldMarker, readMarkers, resetMarkerCookie, setMarkerCookie } from './http/logout-marker.js';
 import { TOKEN_ROUTE_HEADERS, tokenRouteRefusal } from './http/token-route.js';
 import { checkVisitor, type Visitor, type VisitorInput } from './tokens/visitor.js';
 
@@ -166,7 +166,7 @@ export class PageFlow<Req, Res> {
     if (!identity) return answer(503, { error: 'No identification token could be had; try again later.' });
     const marker = this.#resetOnLogout ? this.core.markerOf(identity) : undefined;
     const cookie = this.facts.header(req, 'cookie');
-    const setCookie = marker !== undefined && markerForVisitor(cookie, this.facts.secure(req), marker) !== 'keep'
+    const setCookie = marker !== undefined && identifiedMarkerStep(cookie, this.facts.secure(req), marker) !== 'keep'
       ? setMarkerCookie(marker, this.facts.secure(req)) : undefined;
     return answer(200, { email: identity.email, token: identity.token, expiresAt: identity.expiresAt }, setCookie);
   }
@@ -303,7 +303,7 @@ export class Visit<Req, Res> {
     let setCookie: string | undefined;
     let shown = identity;
     if (context && marker !== undefined) {
-      const step = markerForVisitor(context.cookie, context.secure, marker);
+      const step = identifiedMarkerStep(context.cookie, context.secure, marker);
       if (step !== 'keep') setCookie = setMarkerCookie(marker, context.secure);
       if (step === 'reset-then-set') shown = this.#flow.core.withReset(identity);
     }
@@ -366,9 +366,11 @@ export class Visit<Req, Res> {
   #resetUnlessOwn(): MaybePromise<Carried | undefined> {
     const context = this.#flow.markerContext(this.#req);
     if (!context || !mayHoldMarker(context.cookie)) return undefined;
+    const state = readMarkers(context.cookie, context.secure);
+    if (state.uncovered.length === 0) return undefined;
     const decide = (own: string | undefined): Carried | undefined =>
-      markerForAnonymous(context.cookie, context.secure, own) === 'reset'
-        ? { identity: null, tag: this.#flow.core.resetTag(this.#nonce), setCookie: resetMarkerCookie(context.cookie, context.secure) }
+      anonymousMarkerStep(state, own) === 'reset'
+        ? { identity: null, tag: this.#flow.core.resetTag(this.#nonce), setCookie: resetMarkerCookie(state, context.secure) }
         : undefined;
     if (!this.#visitor) return decide(undefined);
     const own = this.#flow.core.markerFor(this.#visitor.email, this.#req);

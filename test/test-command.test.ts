@@ -1,10 +1,11 @@
-// `npm test` itself: its last line counts failed hooks, files and unhandled errors, it provisions or names what it needs, and leaves no redis-server behind.
+// `npm test` itself: its last line counts failed hooks, files and unhandled errors, it provisions or names what it needs, and an interrupted run leaves nothing running.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startRedisServer } from './helpers/redis-server.js';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = join(root, 'test/fixtures/test-run');
@@ -52,29 +53,110 @@ describe('provisioning', () => {
   });
 });
 
-describe('redis-server', () => {
-  it('regression: an interrupted run no longer leaves its redis-server running', async () => {
-    const child = spawn(process.execPath, [vitest, 'run', '--root', fixtures, 'redis-hang'], { cwd: root, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    let stderr = '';
-    const port = await new Promise<number>((found, fail) => {
-      child.stderr!.on('data', (data: Buffer) => {
-        stderr += data.toString();
-        const match = /REDIS_PORT=(\d+)/.exec(stderr);
-        if (match) found(Number(match[1]));
-      });
-      child.once('exit', () => fail(new Error(`the run ended before starting redis-server:\n${stderr}`)));
-    });
-    expect(await portOpen(port)).toBe(true);
+/** Every process descended from `pid` now. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number) as [number, number];
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0;) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
 
-    // A CI job timing out: the runner is killed without a chance to clean up, its workers follow.
-    const exited = new Promise((done) => child.once('exit', done));
-    child.kill('SIGKILL');
-    await exited;
-    let open = true;
-    for (let attempt = 0; open && attempt < 100; attempt++) {
-      open = await portOpen(port);
-      if (open) await new Promise((wait) => setTimeout(wait, 50));
+/** Those of `pids` still running, with their command lines; a zombie (dead, not yet reaped) is not running. */
+function running(pids: number[]): string[] {
+  if (pids.length === 0) return [];
+  const table = spawnSync('ps', ['-o', 'pid=,stat=,args=', '-p', pids.join(',')], { encoding: 'utf8' }).stdout.trim();
+  return table === '' ? [] : table.split('\n').filter((line) => !/^\s*\d+\s+Z/.test(line));
+}
+
+/**
+ * Runs a fixture until it says READY, kills the run's main process as a CI job timeout does (SIGKILL,
+ * no chance to clean up), and waits up to `limit` ms for every process the run had started to end.
+ */
+async function interruptRun(fixture: string, limit = 5_000): Promise<{ ready: string; survivors: string[]; endedIn: number }> {
+  const child = spawn(process.execPath, [vitest, 'run', '--root', fixtures, fixture], { cwd: root, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  const ready = await new Promise<string>((found, fail) => {
+    child.stderr!.on('data', (data: Buffer) => {
+      stderr += data.toString();
+      const line = /^READY.*$/m.exec(stderr);
+      if (line) found(line[0]);
+    });
+    child.once('exit', () => fail(new Error(`the run ended before it was ready:\n${stderr}`)));
+  });
+  const started = descendants(child.pid!);
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGKILL');
+  await exited;
+  const killedAt = Date.now();
+  let survivors = running(started);
+  while (survivors.length > 0 && Date.now() - killedAt < limit) {
+    await new Promise((wait) => setTimeout(wait, 50));
+    survivors = running(started);
+  }
+  return { ready, survivors, endedIn: Date.now() - killedAt };
+}
+
+const portOf = (ready: string) => Number(/port=(\d+)/.exec(ready)![1]);
+
+describe('an interrupted run leaves nothing running', () => {
+  it('regression: an interrupted run no longer leaves its redis-server running (its worker outlived the run, holding it)', async () => {
+    const { ready, survivors, endedIn } = await interruptRun('redis-hang');
+    expect(survivors).toEqual([]);
+    expect(await portOpen(portOf(ready))).toBe(false);
+    // Within a second of the run's end on an idle machine; the margin is for a loaded one.
+    expect(endedIn).toBeLessThan(5_000);
+  });
+
+  it('a worker blocked for good, which never notices its parent is gone: it and its redis-server still end', async () => {
+    const { ready, survivors } = await interruptRun('redis-blocked');
+    expect(survivors).toEqual([]);
+    expect(await portOpen(portOf(ready))).toBe(false);
+  });
+
+  it("redis-server's own watchdog ends it within a second of the run's main process, while the test process that started it lives on", async () => {
+    // A stand-in for the run's main process, so this test's own worker can outlive it.
+    const run = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const previous = process.env['HSI_RUN_PID'];
+    process.env['HSI_RUN_PID'] = String(run.pid);
+    const redis = await startRedisServer().finally(() => {
+      if (previous === undefined) delete process.env['HSI_RUN_PID'];
+      else process.env['HSI_RUN_PID'] = previous;
+    });
+    try {
+      expect(await portOpen(redis.port)).toBe(true);
+      const killedAt = Date.now();
+      run.kill('SIGKILL');
+      while (await portOpen(redis.port) && Date.now() - killedAt < 5_000) await new Promise((wait) => setTimeout(wait, 50));
+      expect(await portOpen(redis.port)).toBe(false);
+      expect(Date.now() - killedAt).toBeLessThan(5_000);
+    } finally {
+      await redis.stop();
     }
-    expect(open).toBe(false);
+  });
+
+  it('kill() then start() brings it back on the same port: the watchdog keeps its directory when told it is a kill()', async () => {
+    const redis = await startRedisServer();
+    try {
+      await redis.kill();
+      expect(await portOpen(redis.port)).toBe(false);
+      await redis.start();
+      expect(await portOpen(redis.port)).toBe(true);
+    } finally {
+      await redis.stop();
+    }
+    expect(await portOpen(redis.port)).toBe(false);
+  });
+
+  it('Chromium and its helpers end with the run', async () => {
+    const { survivors } = await interruptRun('chromium-hang');
+    expect(survivors).toEqual([]);
   });
 });

@@ -2,7 +2,6 @@
 //
 // Every adapter (Node's ServerResponse, Koa, Fastify, web Response) reads and writes headers through
 // HeaderAccess, so the rules live here once.
-import { createHash } from 'node:crypto';
 import { privateCacheControl } from './cache-headers.js';
 
 /** The few header operations the rules need, over whatever the framework holds. Names are case-insensitive. */
@@ -45,63 +44,5 @@ export function privateHeaderValue(name: string, value: unknown): unknown {
   return DROPPED.has(lower) ? undefined : value;
 }
 
-/** `'sha256-…'`, the CSP source that allows exactly this inline script's text. */
-export function scriptHashSource(scriptText: string): string {
-  return `'sha256-${createHash('sha256').update(scriptText, 'utf8').digest('base64')}'`;
-}
-
-/**
- * The text of an injected script element, which a CSP hash covers; undefined when the element has
- * a nonce, which already lets it run.
- */
-export function nonceFreeScriptText(scriptTag: string): string | undefined {
-  const open = scriptTag.indexOf('>');
-  if (/\snonce=/i.test(scriptTag.slice(0, open))) return undefined;
-  return scriptTag.slice(open + 1, scriptTag.lastIndexOf('</'));
-}
-
-const HASH_SOURCE = /^'sha(256|384|512)-/i;
-
-/** One policy with the hash added where inline scripts are allowed only by hash; unchanged otherwise. */
-function addHashToPolicy(policy: string, source: string): string {
-  const directives = policy.split(';').map((directive) => directive.trim()).filter((directive) => directive !== '');
-  const named = (name: string) => directives.findIndex((directive) => directive.split(/\s+/)[0]!.toLowerCase() === name);
-  const elem = named('script-src-elem');
-  const script = named('script-src');
-  const fallback = named('default-src');
-  const governing = elem !== -1 ? elem : script !== -1 ? script : fallback;
-  if (governing === -1) return policy;
-  const sources = directives[governing]!.split(/\s+/).slice(1);
-  if (!sources.some((value) => HASH_SOURCE.test(value)) || sources.includes(source)) return policy;
-  // The hash goes where inline script elements are judged: script-src and script-src-elem when the
-  // policy has them, else default-src, which then stands for script-src.
-  const targets = elem !== -1 || script !== -1 ? [elem, script].filter((index) => index !== -1) : [fallback];
-  for (const index of targets) {
-    const values = directives[index]!.split(/\s+/);
-    if (values.slice(1).some((value) => value.toLowerCase() === "'none'")) continue;
-    directives[index] = `${directives[index]} ${source}`;
-  }
-  return directives.join('; ');
-}
-
-/**
- * Adds the injected script's own hash to a Content-Security-Policy (and its report-only twin) that
- * allows inline scripts only by hash, so the script runs under it without a nonce. Never loosens a
- * policy otherwise: policies without hash sources are left as they are.
- */
-export function allowScriptByHash(headers: HeaderAccess, scriptText: string): void {
-  let source: string | undefined;
-  for (const name of ['Content-Security-Policy', 'Content-Security-Policy-Report-Only']) {
-    const value = headers.get(name);
-    if (value === undefined || value === null || value === '') continue;
-    source ??= scriptHashSource(scriptText);
-    const hashed = source;
-    if (Array.isArray(value)) {
-      const policies = value.map((policy) => addHashToPolicy(String(policy), hashed));
-      if (policies.some((policy, i) => policy !== value[i])) headers.set(name, policies);
-    } else {
-      const policy = addHashToPolicy(String(value), hashed);
-      if (policy !== String(value)) headers.set(name, policy);
-    }
-  }
-}
+// The CSP rules live in csp.ts; re-exported for request-identifier.ts, which imports them from here.
+export { allowScriptByHash, nonceFreeScriptText, scriptHashSource } from './csp.js';

@@ -16,13 +16,24 @@ function freePort(): Promise<number> {
   });
 }
 
-// redis-server runs under a shell that SIGKILLs it once our end of its stdin closes: on kill(), and
-// whenever this process ends, even by a signal or a crash, so no test run leaves a server behind.
-const WATCHDOG = `exec 3<&0
-redis-server "$@" <&- &
+// redis-server runs under a shell that SIGKILLs it when the test process ends, even by a signal or a crash
+// (its end of our stdin closes), and when the run's main process ends (HSI_RUN_PID, polled), whatever
+// the test process does then: vitest's workers outlive a SIGKILLed main process. Either way the data
+// directory goes too. A line on stdin is kill(), which keeps the directory for start().
+const WATCHDOG = `run=$1 dir=$2
+shift 2
+exec 3<&0 </dev/null
+redis-server "$@" 3<&- &
 pid=$!
-(read -r _ <&3; kill -9 $pid) >/dev/null 2>&1 &
-wait $pid`;
+(if read -r _ <&3; then kill -9 $pid; else kill -9 $pid; rm -rf "$dir"; fi) >/dev/null 2>&1 &
+reader=$!
+watcher=
+if [ -n "$run" ]; then
+  (while kill -0 "$run"; do sleep 0.5; done; kill -9 $pid; rm -rf "$dir") 3<&- >/dev/null 2>&1 &
+  watcher=$!
+fi
+wait $pid
+kill $reader $watcher 2>/dev/null`;
 
 export interface RedisServer {
   port: number;
@@ -44,7 +55,7 @@ export async function startRedisServer(): Promise<RedisServer> {
 
   const start = () => new Promise<void>((resolve, reject) => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-    const proc = spawn('sh', ['-c', WATCHDOG, 'redis-server', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn('sh', ['-c', WATCHDOG, 'redis-watchdog', process.env['HSI_RUN_PID'] ?? '', dir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;
     proc.once('exit', () => proc.stdin!.destroy());
     let output = '';
@@ -62,7 +73,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const kill = () => new Promise<void>((resolve) => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.stdin!.end();
+    child.stdin!.end('kill\n');
   });
 
   await start();

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dropConditionals, privateCacheControl } from '../../src/http/cache-headers.js';
-import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
+import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
 
 /** Headers in a plain map, names lower-cased as Node keeps them. */
 function headersOf(initial: Record<string, string | string[]>): HeaderAccess & { all: Record<string, string | string[]> } {
@@ -48,42 +48,6 @@ describe('makePrivate', () => {
     const headers = headersOf({ 'Cache-Control': 'max-age=600', Expires: 'Thu, 01 Jan 2099 00:00:00 GMT', 'Content-Type': 'text/html' });
     makePrivate(headers);
     expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
-  });
-});
-
-describe('allowScriptByHash', () => {
-  it.each([
-    ['script-src with a hash', `script-src 'self' ${OTHER}`, `script-src 'self' ${OTHER} ${HASH}`],
-    ['default-src standing for script-src', `default-src 'self' ${OTHER}; img-src *`, `default-src 'self' ${OTHER} ${HASH}; img-src *`],
-    ['script-src-elem and script-src', `script-src ${OTHER}; script-src-elem ${OTHER}`, `script-src ${OTHER} ${HASH}; script-src-elem ${OTHER} ${HASH}`],
-  ])('adds the hash to %s', (_name, policy, expected) => {
-    const headers = headersOf({ 'Content-Security-Policy': policy, 'Content-Security-Policy-Report-Only': policy });
-    allowScriptByHash(headers, SCRIPT);
-    expect(headers.get('Content-Security-Policy')).toBe(expected);
-    expect(headers.get('Content-Security-Policy-Report-Only')).toBe(expected);
-  });
-
-  it.each([
-    ['no hash source', "script-src 'self' 'unsafe-inline'"],
-    ['a nonce only', "script-src 'nonce-abc'"],
-    ['no script directive', "img-src 'self'"],
-  ])('leaves a policy with %s as it is', (_name, policy) => {
-    const headers = headersOf({ 'Content-Security-Policy': policy });
-    allowScriptByHash(headers, SCRIPT);
-    expect(headers.get('Content-Security-Policy')).toBe(policy);
-  });
-
-  it('adds it to each policy of a list that allows by hash', () => {
-    const headers = headersOf({ 'Content-Security-Policy': [`script-src ${OTHER}`, "img-src 'self'"] });
-    allowScriptByHash(headers, SCRIPT);
-    expect(headers.get('Content-Security-Policy')).toEqual([`script-src ${OTHER} ${HASH}`, "img-src 'self'"]);
-  });
-});
-
-describe('nonceFreeScriptText', () => {
-  it('is the text between the tags without a nonce, undefined with one', () => {
-    expect(nonceFreeScriptText(`<script data-hubspot-identify>${SCRIPT}</script>`)).toBe(SCRIPT);
-    expect(nonceFreeScriptText(`<script data-hubspot-identify nonce="abc">${SCRIPT}</script>`)).toBeUndefined();
   });
 });
 
