@@ -76,6 +76,7 @@ const FAILED: unique symbol = Symbol('hubspot-identify.visitor-failed');
 type Resolved = VisitorInput | typeof FAILED;
 
 const SEEN = Symbol.for('hubspot-identify.seen');
+const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Content-Type': 'application/json; charset=utf-8', ...TOKEN_ROUTE_HEADERS });
 
 /**
  * True the first time a request (the framework's request or context object) reaches an instance of
@@ -154,7 +155,7 @@ export class PageFlow<Req, Res> {
   /** The `tokenRoute` answer: the visitor's token as JSON, for same-origin requests only. */
   async tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
     const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
-      ({ status, headers: TOKEN_ROUTE_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
+      ({ status, headers: ANSWER_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
     const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.facts.secure(req) });
     if (refusal !== undefined) return answer(403, { error: `Only same-origin requests may read the visitor's token: ${refusal}.` });
     const input = await this.#resolve(req);
@@ -275,7 +276,12 @@ export class Visit<Req, Res> {
     }
     if (this.#pending) {
       // Settled here too, so that a page that never asks (a redirect) leaves no rejection behind; never rejects anyway.
-      this.#pending = this.#pending.then((identity) => (this.#show(identity), identity), () => null);
+      this.#pending = this.#pending.then((identity) => {
+        // Settled: from now on respond() decides in the same tick.
+        this.#pending = undefined;
+        this.#show(identity);
+        return identity;
+      }, () => (this.#pending = undefined, null));
       this.ready = flow.core.options.inject ? undefined : this.#pending.then(() => undefined);
     }
   }

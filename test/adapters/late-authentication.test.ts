@@ -153,4 +153,15 @@ describe.each(apps)('$name', (late) => {
     await get('/json', { accept: 'application/json' });
     expect(asked).toHaveLength(0);
   });
+
+  it('an async visitor ran twice on every anonymous page: answering false ("no one, and no one later") keeps it to one call', async () => {
+    const asked: unknown[] = [];
+    const get = await start({ visitor: async (req: unknown) => (asked.push(req), late.session(req) ?? false) });
+    const anonymous = await get('/guarded');
+    expect(anonymous.text).toBe(PAGE);
+    expect(asked).toHaveLength(1);
+    asked.length = 0;
+    expectIdentified(await get('/guarded', { [SESSION]: 'ada@example.com' }), 'ada@example.com');
+    expect(asked).toHaveLength(1);
+  });
 });
