@@ -47,11 +47,15 @@ await f.listen({ port: 0, host: '127.0.0.1' });
 assert.match(await page(f.server), /data-hubspot-identify/);
 await f.close();
 
+const seen = [];
 const handler = withHubSpotIdentify((request) => {
-  assert.equal(identityOf(request).email, 'esm@example.com');
+  seen.push(identityOf(request)?.email ?? null);
   return new Response(html, { headers: { 'content-type': 'text/html' } });
 }, options);
 assert.match(await (await handler(new Request('http://x/', { headers: { accept: 'text/html' } }))).text(), /data-hubspot-identify/);
+// The cold page rendered while HubSpot was asked, and was injected as it was sent; the next one's handler sees the identity.
+assert.match(await (await handler(new Request('http://x/', { headers: { accept: 'text/html' } }))).text(), /data-hubspot-identify/);
+assert.deepEqual(seen, [null, 'esm@example.com']);
 assert.equal((await (await tokenRouteHandler(options)(new Request('http://x/token'))).json()).email, 'esm@example.com');
 
 const h = new Hono();
