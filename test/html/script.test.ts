@@ -142,9 +142,41 @@ describe('the widget calls, in each order', () => {
     expect(second.calls).toEqual(['clear {"resetWidget":true}', 'remove', 'load']);
   });
 
+  it('the page assigning both globals whole after the script: its fields kept, ours winning, its ready function and ours run', () => {
+    const window = run(scriptBody(settings('ada@example.com')));
+    const own = () => undefined;
+    window['hsConversationsSettings'] = { inlineEmbedSelector: '#chat', identificationEmail: 'page@x.io' };
+    window['hsConversationsOnReady'] = [own];
+    expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com') });
+    expect((window['hsConversationsOnReady'] as unknown[])[0]).toBe(own);
+    const { api, calls } = sdk(false);
+    initialise(window, api);
+    expect(calls).toEqual(['load']);
+  });
+
+  it('settings the SDK read without the identity (replaced where no setter saw it): put back, and a loaded widget reloaded once', () => {
+    const window = run(scriptBody(settings('ada@example.com')));
+    delete window['hsConversationsSettings'];
+    window['hsConversationsSettings'] = { inlineEmbedSelector: '#chat' };
+    const { api, calls } = sdk(true);
+    initialise(window, api);
+    expect(calls).toEqual(['remove', 'load']);
+    expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com') });
+  });
+
   it('a widget SDK that throws does not break the page', () => {
     const api = { widget: { status: () => { throw new Error('boom'); } } };
     expect(() => run(scriptBody(settings('ada@example.com')), { HubSpotConversations: api })).not.toThrow();
+  });
+});
+
+describe('the script text', () => {
+  it('is one line with no comment: the page functions\' source with what a parser does not need left out', () => {
+    for (const body of [scriptBody(settings('ada@example.com')), resetScriptBody()]) {
+      expect(body).toMatch(PRINTABLE_ASCII);
+      expect(body).not.toMatch(/\/\*|\/\/|\n/);
+      expect(body).toMatch(/^\(function\(w,/);
+    }
   });
 });
 
