@@ -7,9 +7,10 @@
  * - HubSpot's SDK reads `window.hsConversationsSettings` and calls `window.hsConversationsOnReady` once, at
  *   its initialisation. The page may assign either global as a whole after us (HubSpot's docs show
  *   `window.hsConversationsSettings = {...}` and `window.hsConversationsOnReady = [...]`), which would drop
- *   what we set. So each becomes a configurable accessor whose setter puts ours back into what the page
- *   assigns: a later `var x = {...}` goes through it too, as a var declaration keeps an existing property.
- *   A `var` the page declared before us is not configurable: it gets the value with ours in it instead.
+ *   what we set. So each becomes an accessor whose setter puts ours back into what the page assigns: a
+ *   later `var x = {...}` goes through it too, as a var declaration keeps an existing property. It stays
+ *   configurable, or a later top-level `let` of that name would be a SyntaxError in the page. A `var` the
+ *   page declared before us is not configurable: it gets the value with ours in it instead.
  * - As a backstop, the function queued on hsConversationsOnReady checks that the settings the SDK read
  *   carried the identity; when not (the page replaced them where no setter could see it), it puts the
  *   identity back and reloads the widget (`remove()`, `load()`): once, as it runs once.
@@ -33,7 +34,8 @@ export function identifyInPage(w: any, settings: any, reset: boolean): void {
   var ours = function (s: any) {
     return !!s && s.identificationToken === mine.t && s.identificationEmail === mine.e;
   };
-  /* The settings with our fields over the page's: in its own object when that takes them, else in a copy. */
+  /* The settings with our fields over the page's: in its own object when that takes them, else in a copy.
+     Once a reset or another identity took over, what the page assigns is left as it is. */
   var merge = function (s: any) {
     var k, copy: any = {};
     if (w.__hubspotIdentify !== mine) return s;
@@ -52,7 +54,7 @@ export function identifyInPage(w: any, settings: any, reset: boolean): void {
     if (Array.isArray(q)) {
       try { q[q.length] = ready; } catch (e) {}
       if (q[q.length - 1] === ready) return q;
-      for (i = 0; i < q.length; i++) copy[i] = q[i];
+      for (i = q.length; i--;) copy[i] = q[i];
     } else if (typeof q == 'function') copy[0] = q;
     copy[copy.length] = ready;
     return copy;
@@ -128,7 +130,7 @@ export function resetInPage(w: any, once: boolean): void {
     if (Array.isArray(q)) {
       try { q[q.length] = clear; } catch (e) {}
       if (q[q.length - 1] === clear) return q;
-      for (i = 0; i < q.length; i++) copy[i] = q[i];
+      for (i = q.length; i--;) copy[i] = q[i];
     } else if (typeof q == 'function') copy[0] = q;
     copy[copy.length] = clear;
     return copy;

@@ -164,6 +164,19 @@ describe('the widget calls, in each order', () => {
     expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com') });
   });
 
+  it('in strict mode too (the browser entry is an ES module), frozen globals and a throwing assignment throw nothing', () => {
+    const window: Record<string, unknown> = {};
+    Object.defineProperty(window, 'hsConversationsSettings', { value: Object.freeze({ a: 1 }), writable: false, enumerable: true });
+    Object.defineProperty(window, 'hsConversationsOnReady', { value: Object.freeze([]), writable: false, enumerable: true });
+    expect(() => runInNewContext(`'use strict';${scriptBody(settings('ada@example.com'))}`, { window })).not.toThrow();
+    expect(() => runInNewContext(`'use strict';${resetScriptBody()}`, { window })).not.toThrow();
+
+    const page = run(`'use strict';${scriptBody(settings('ada@example.com'))}`);
+    const hostile = new Proxy({}, { ownKeys() { throw new Error('keys'); }, set() { throw new Error('set'); } });
+    expect(() => { page['hsConversationsSettings'] = hostile; }).not.toThrow();
+    expect(() => { page['hsConversationsOnReady'] = hostile; }).not.toThrow();
+  });
+
   it('a widget SDK that throws does not break the page', () => {
     const api = { widget: { status: () => { throw new Error('boom'); } } };
     expect(() => run(scriptBody(settings('ada@example.com')), { HubSpotConversations: api })).not.toThrow();
@@ -171,10 +184,10 @@ describe('the widget calls, in each order', () => {
 });
 
 describe('the script text', () => {
-  it('is one line with no comment: the page functions\' source with what a parser does not need left out', () => {
+  it('is one line with no comment and no < or >: the page functions\' source with what a parser does not need left out', () => {
     for (const body of [scriptBody(settings('ada@example.com')), resetScriptBody()]) {
       expect(body).toMatch(PRINTABLE_ASCII);
-      expect(body).not.toMatch(/\/\*|\/\/|\n/);
+      expect(body).not.toMatch(/\/\*|\/\/|\n|[<>]/);
       expect(body).toMatch(/^\(function\(w,/);
     }
   });
