@@ -240,6 +240,24 @@ describe('identifyWidget on a client-rendered page', () => {
     expect(fake).toMatchObject({ identified: 'bob@example.com', clears: 1 });
   });
 
+  it('kate@x.io then \\u212Aate@x.io (KELVIN SIGN) in one browser are two visitors, as the server keys them: the second resets first', async () => {
+    await login('kate@x.io');
+    await (await spa()).evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget());
+    await login('\u212Aate@x.io');
+    const tab = await spa();
+    await tab.evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget());
+    expect(await fakeOf(tab)).toMatchObject({ identified: '\u212Aate@x.io', identifiedLoads: 1, clears: 1 });
+  });
+
+  it('the same mailbox written with other ASCII case or spaces is the same visitor: no reset', async () => {
+    await login('kate@x.io');
+    await (await spa()).evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget());
+    await login(' KATE@X.io ');
+    const tab = await spa();
+    await tab.evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget());
+    expect(await fakeOf(tab)).toMatchObject({ identifiedLoads: 1, clears: 0 });
+  });
+
   it('fetches again before expiresAt under an injected clock, without reloading the widget', async () => {
     await login('ada@example.com');
     await fetch(`${origin}/expires-in/${10 * 60_000}`);

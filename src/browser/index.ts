@@ -1,5 +1,6 @@
 // hubspot-identify/browser: identifies the HubSpot chat widget from a client-rendered page, through the app's tokenRoute. No dependencies.
 import { identifyInPage, resetInPage } from './page.js';
+import { visitorFingerprint } from './visitor-fingerprint.js';
 
 /** The widget settings besides identification (HubSpot's names). */
 export interface BrowserWidgetSettings {
@@ -47,7 +48,8 @@ const systemClock: BrowserClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 // The browser remembers across page loads whether (and as whom) it identified, so a logout or a new
-// visitor resets the previous visitor's chat, as HubSpot's cookies outlive the page. Only a short hash is kept.
+// visitor resets the previous visitor's chat, as HubSpot's cookies outlive the page. Only a hash of the
+// email as the server keys it is kept (visitor-fingerprint.ts): emails the server tells apart stay apart.
 const STORAGE_KEY = 'hubspot-identify';
 
 // One widget per page, so one state per page.
@@ -71,12 +73,6 @@ function schedule(clock: BrowserClock, delay: number, options: IdentifyWidgetOpt
   timer = { clock, handle };
 }
 
-function fingerprint(email: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < email.length; i++) hash = Math.imul(hash ^ email.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(36);
-}
-
 function remembered(): string | null {
   try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
 }
@@ -84,7 +80,7 @@ function remembered(): string | null {
 function remember(email: string | null): void {
   try {
     if (email === null) localStorage.removeItem(STORAGE_KEY);
-    else localStorage.setItem(STORAGE_KEY, fingerprint(email.toLowerCase()));
+    else localStorage.setItem(STORAGE_KEY, visitorFingerprint(email));
   } catch { /* storage off (privacy mode): resets then only follow this page's own history */ }
 }
 
@@ -127,7 +123,7 @@ export async function identifyWidget(options: IdentifyWidgetOptions = {}): Promi
     return null;
   }
   const previous = remembered();
-  const reset = previous !== null && previous !== fingerprint(identity.email.toLowerCase());
+  const reset = previous !== null && previous !== visitorFingerprint(identity.email);
   identifyInPage(window, {
     ...config.widget,
     identificationEmail: identity.email,

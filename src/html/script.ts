@@ -32,8 +32,10 @@ function escapeAttribute(value: string): string {
 }
 
 // The page-side functions' own source is the script, so the inline script and the browser entry cannot
-// drift apart; on one line, as they hold no line comment and rely on no automatic semicolon.
-const sourceOf = (fn: Function) => `(${fn.toString().replace(/\s*\n\s*/g, ' ')})`;
+// drift apart. It is written into every identified page, so its block comments and every space a parser
+// does not need go: the functions hold no line comment, no string or regex with a space or a slash-star,
+// and rely on no automatic semicolon (test/html/script.test.ts runs what comes out).
+const sourceOf = (fn: Function) => `(${fn.toString().replace(/^function \w+/, 'function').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/ ?([^\w$ ]) ?/g, '$1')})`;
 const IDENTIFY = sourceOf(identifyInPage);
 const RESET_BODY = `${sourceOf(resetInPage)}(window,true);`;
 

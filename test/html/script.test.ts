@@ -142,9 +142,54 @@ describe('the widget calls, in each order', () => {
     expect(second.calls).toEqual(['clear {"resetWidget":true}', 'remove', 'load']);
   });
 
+  it('the page assigning both globals whole after the script: its fields kept, ours winning, its ready function and ours run', () => {
+    const window = run(scriptBody(settings('ada@example.com')));
+    const own = () => undefined;
+    window['hsConversationsSettings'] = { inlineEmbedSelector: '#chat', identificationEmail: 'page@x.io' };
+    window['hsConversationsOnReady'] = [own];
+    expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com') });
+    expect((window['hsConversationsOnReady'] as unknown[])[0]).toBe(own);
+    const { api, calls } = sdk(false);
+    initialise(window, api);
+    expect(calls).toEqual(['load']);
+  });
+
+  it('settings the SDK read without the identity (replaced where no setter saw it): put back, and a loaded widget reloaded once', () => {
+    const window = run(scriptBody(settings('ada@example.com')));
+    delete window['hsConversationsSettings'];
+    window['hsConversationsSettings'] = { inlineEmbedSelector: '#chat' };
+    const { api, calls } = sdk(true);
+    initialise(window, api);
+    expect(calls).toEqual(['remove', 'load']);
+    expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com') });
+  });
+
+  it('in strict mode too (the browser entry is an ES module), frozen globals and a throwing assignment throw nothing', () => {
+    const window: Record<string, unknown> = {};
+    Object.defineProperty(window, 'hsConversationsSettings', { value: Object.freeze({ a: 1 }), writable: false, enumerable: true });
+    Object.defineProperty(window, 'hsConversationsOnReady', { value: Object.freeze([]), writable: false, enumerable: true });
+    expect(() => runInNewContext(`'use strict';${scriptBody(settings('ada@example.com'))}`, { window })).not.toThrow();
+    expect(() => runInNewContext(`'use strict';${resetScriptBody()}`, { window })).not.toThrow();
+
+    const page = run(`'use strict';${scriptBody(settings('ada@example.com'))}`);
+    const hostile = new Proxy({}, { ownKeys() { throw new Error('keys'); }, set() { throw new Error('set'); } });
+    expect(() => { page['hsConversationsSettings'] = hostile; }).not.toThrow();
+    expect(() => { page['hsConversationsOnReady'] = hostile; }).not.toThrow();
+  });
+
   it('a widget SDK that throws does not break the page', () => {
     const api = { widget: { status: () => { throw new Error('boom'); } } };
     expect(() => run(scriptBody(settings('ada@example.com')), { HubSpotConversations: api })).not.toThrow();
+  });
+});
+
+describe('the script text', () => {
+  it('is one line with no comment and no < or >: the page functions\' source with what a parser does not need left out', () => {
+    for (const body of [scriptBody(settings('ada@example.com')), resetScriptBody()]) {
+      expect(body).toMatch(PRINTABLE_ASCII);
+      expect(body).not.toMatch(/\/\*|\/\/|\n|[<>]/);
+      expect(body).toMatch(/^\(function\(w,/);
+    }
   });
 });
 
