@@ -29,7 +29,7 @@ function runtimeImportsOf(file: string): string[] {
 // Each module's layer: a module may import from its own layer and those below it, never above.
 const LAYERS: [RegExp, number][] = [
   [/^src\/(errors|report|maybe-promise|timers|hash)\.ts$/, 0],
-  [/^src\/browser\/page\.ts$/, 1],
+  [/^src\/browser\/(page|visitor-fingerprint)\.ts$/, 1],
   [/^src\/tokens\//, 1],
   [/^src\/html\//, 2],
   [/^src\/options\.ts$/, 2],
