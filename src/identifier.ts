@@ -10,8 +10,7 @@ import { createReporter, type Report } from './report.js';
 import { scriptBody, scriptTag, wrapScript, type WidgetSettings } from './html/script.js';
 import type { StoredToken } from './tokens/store.js';
 import { TokenSource } from './tokens/token-source.js';
-import { accountOf, checkVisitor } from './tokens/visitor.js';
-import { markerValue } from './http/logout-marker.js';
+import { accountOf, checkVisitor, markerValue } from './tokens/visitor.js';
 
 /** An identified visitor, as templates see it (`hsIdentity`). */
 export interface Identity {

@@ -3,16 +3,9 @@ import { HubSpotIdentifyError } from './errors.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { TokenStore } from './tokens/store.js';
 import type { Logger } from './report.js';
+import type { VisitorInput } from './tokens/visitor.js';
 
-/** What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. */
-export type VisitorInput = string | Visitor | null | undefined;
-
-export interface Visitor {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-}
-
+export type { Visitor, VisitorInput } from './tokens/visitor.js';
 
 export interface CacheOptions {
   /** Tokens held in memory. Default: `10_000`. */

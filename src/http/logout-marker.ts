@@ -3,8 +3,7 @@
 // HubSpot's chat cookie lives 13 months: unless the page runs clear({ resetWidget: true }) when a visitor
 // leaves, the next person on that browser sees their conversations. The marker tells the server that
 // the widget still carries someone, so the first anonymous page (or another visitor's) resets it.
-import { createHash, createHmac } from 'node:crypto';
-import { emailKey } from '../tokens/visitor.js';
+// The value is a visitor key: markerValue in tokens/visitor.ts.
 
 /** The marker cookie's name. */
 export const MARKER_COOKIE = 'hsi_v';
@@ -12,16 +11,6 @@ export const MARKER_COOKIE = 'hsi_v';
 // As long as HubSpot keeps its own chat cookie (13 months), so the marker never expires before the widget's memory does.
 const MAX_AGE = 395 * 24 * 60 * 60;
 const ATTRIBUTES = 'Path=/; HttpOnly; SameSite=Lax';
-
-/**
- * The marker's value for a visitor of an account: an HMAC over the visitor's cache key (the email as
- * keyed), keyed by a hash of the access token. The same on every server sharing the token; holds no
- * email and cannot be computed from the email alone.
- */
-export function markerValue(accessToken: string, email: string): string {
-  const key = createHash('sha256').update(`hubspot-identify logout marker\n${accessToken}`).digest();
-  return createHmac('sha256', key).update(emailKey(email)).digest('base64url').slice(0, 22);
-}
 
 /** Where the marker's value starts in a Cookie header, or -1. Cookies are `name=value` pairs separated by `;` and spaces. */
 function valueStart(cookieHeader: string): number {

@@ -5,9 +5,9 @@ import type { HubSpotIdentifyOptions, VisitorInput } from '../options.js';
 import { acceptsHtml, isEncoded, isHtml } from './page-load.js';
 import { isPromise, LATE, within, type MaybePromise } from '../maybe-promise.js';
 import { allowScriptByHash, makePrivate, nonceFreeScriptText, statusTakesScript, type HeaderAccess } from './response-policy.js';
-import { expireMarkerCookie, holdsMarker, mayHoldMarker, markerValue, readMarker, setMarkerCookie } from './logout-marker.js';
+import { expireMarkerCookie, holdsMarker, mayHoldMarker, readMarker, setMarkerCookie } from './logout-marker.js';
 import { resetScriptTag, scriptTag } from '../html/script.js';
-import { checkVisitor } from '../tokens/visitor.js';
+import { checkVisitor, markerValue } from '../tokens/visitor.js';
 
 /** How an adapter reads its framework's request. */
 export interface FrameworkBinding<Req, Res> {

@@ -1,30 +1,6 @@
-// The logout marker cookie: its value, reading it back from any Cookie header, and the Set-Cookie values.
+// The logout marker cookie: reading it back from any Cookie header, and the Set-Cookie values (its value is a visitor key: test/tokens/visitor.test.ts).
 import { describe, expect, it } from 'vitest';
-import { expireMarkerCookie, holdsMarker, markerValue, mayHoldMarker, readMarker, setMarkerCookie } from '../../src/http/logout-marker.js';
-import { createHash } from 'node:crypto';
-
-describe('markerValue', () => {
-  it('is short, URL-safe, and the same on every server sharing the access token', () => {
-    const value = markerValue('pat-test', 'ada@example.com');
-    expect(value).toMatch(/^[\w-]{22}$/);
-    expect(markerValue('pat-test', 'ada@example.com')).toBe(value);
-  });
-
-  it('follows the cache key: trimmed, ASCII letters lower-cased, never Unicode case folding', () => {
-    const value = markerValue('pat-test', 'ada@example.com');
-    expect(markerValue('pat-test', '  Ada@EXAMPLE.com ')).toBe(value);
-    expect(markerValue('pat-test', '\u212Aate@x.io')).not.toBe(markerValue('pat-test', 'kate@x.io'));
-  });
-
-  it('differs by visitor and by account, and is not a plain hash of the email', () => {
-    const value = markerValue('pat-test', 'ada@example.com');
-    expect(markerValue('pat-test', 'bob@example.com')).not.toBe(value);
-    expect(markerValue('pat-other', 'ada@example.com')).not.toBe(value);
-    for (const algorithm of ['sha256', 'sha1', 'md5']) {
-      expect(createHash(algorithm).update('ada@example.com').digest('base64url')).not.toContain(value);
-    }
-  });
-});
+import { expireMarkerCookie, holdsMarker, mayHoldMarker, readMarker, setMarkerCookie } from '../../src/http/logout-marker.js';
 
 describe('readMarker', () => {
   it.each([
