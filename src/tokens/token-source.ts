@@ -22,10 +22,12 @@
 // - Every store call is bounded by `timeout`. A store that throws, rejects or hangs is replaced by
 //   the in-memory store until it answers again (said once).
 // - forget() drops the visitor's entry everywhere this server can, and what it remembers of them.
+// - Every decision about time reads the injected clock (`now`); only sleeping uses real timers.
 import { LRUCache } from 'lru-cache';
 import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
 import type { Visitor } from '../options.js';
 import type { Report } from '../report.js';
+import { bounded, LATE, sleep, within } from '../timers.js';
 import type { Minted } from './hubspot-api.js';
 import { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
 import { visitorKeys } from './visitor.js';
@@ -52,8 +54,6 @@ export const REJECTED_FOR = 60 * 60 * 1000;
 const LOCK_POLL_MS = 50;
 /** While the shared store fails: how often it is tried again. */
 const STORE_RETRY_MS = 2_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** One visitor of one account, as the source works with it. */
 interface Wanted {
@@ -164,16 +164,12 @@ export class TokenSource {
 
   /** The page's side of a pending token: whatever it is after `waitMs` (what is left of `timeout`), null if nothing yet. */
   #wait(pending: Promise<StoredToken | null>, waitMs: number): Promise<StoredToken | null> {
-    const { timeout, report } = this.#options;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<null>((resolve) => {
-      timer = setTimeout(() => {
-        report(new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot (or the token store) did not answer within timeout (${timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
-        resolve(null);
-      }, waitMs);
-      timer.unref();
+    return within(pending, waitMs).then((entry) => {
+      if (entry !== LATE) return entry;
+      this.#options.report(new HubSpotIdentifyError('HSI_TIMEOUT',
+        `HubSpot (or the token store) did not answer within timeout (${this.#options.timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
+      return null;
     });
-    return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
   }
 
   #mintShared(wanted: Wanted, background: boolean): Promise<StoredToken | null> {
@@ -263,10 +259,15 @@ export class TokenSource {
     }
   }
 
-  /** Polls the shared store while a peer mints: its entry, or the lock once the peer's lock is gone. */
+  /**
+   * Polls the shared store while a peer mints: its entry, or the lock once the peer's lock is gone.
+   * Gives up after the lock's lifetime on the injected clock, and after as many polls as fit in it
+   * whatever that clock says (a test's clock may stand still).
+   */
   async #awaitPeer(key: string, owner: string): Promise<{ entry: StoredToken } | { lock: LockHandle | 'none' }> {
-    const giveUpAt = Date.now() + this.#lockTtl;
-    while (Date.now() < giveUpAt) {
+    const { now } = this.#options;
+    const giveUpAt = now() + this.#lockTtl;
+    for (let polls = Math.ceil(this.#lockTtl / LOCK_POLL_MS); polls > 0 && now() < giveUpAt; polls--) {
       await sleep(LOCK_POLL_MS);
       const entry = await this.#read(key);
       if (this.#fresh(entry, owner)) return { entry };
@@ -278,12 +279,7 @@ export class TokenSource {
 
   /** A store or HubSpot call that settles within `ms`, or rejects: hangs and synchronous throws included. */
   #bounded<T>(call: () => T | Promise<T>, ms = this.#options.timeout, error = () => new Error(`it did not answer within ${ms} ms`)): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(error()), ms);
-      timer.unref();
-    });
-    return Promise.race([Promise.resolve().then(call), expired]).finally(() => clearTimeout(timer));
+    return bounded(call, ms, error);
   }
 
   // Store access: a store that fails is swapped for memory and said once; it is tried again after STORE_RETRY_MS.
@@ -331,7 +327,7 @@ export class TokenSource {
 
   #useStore(): boolean {
     if (this.#store === this.#memory) return false;
-    return this.#storeRetryAt === undefined || Date.now() >= this.#storeRetryAt;
+    return this.#storeRetryAt === undefined || this.#options.now() >= this.#storeRetryAt;
   }
 
   #storeUp(): void {
@@ -344,6 +340,6 @@ export class TokenSource {
         `The token store failed (${(error as Error)?.message ?? String(error)}); tokens are kept in memory until it answers again. Check the store's connection.`,
         { cause: error }));
     }
-    this.#storeRetryAt = Date.now() + STORE_RETRY_MS;
+    this.#storeRetryAt = this.#options.now() + STORE_RETRY_MS;
   }
 }
