@@ -75,9 +75,11 @@ export class RedisTokenStore implements TokenStore {
     const raw = await this.#command(['GET', this.#key(key, 't')]);
     if (raw === null || raw === undefined) return undefined;
     try {
-      const entry = JSON.parse(String(raw)) as Partial<StoredToken>;
-      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' && typeof entry.visitor === 'string'
-        ? { token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor }
+      // Until the next release, entries written before `visitor` was renamed `owner` are read too.
+      const entry = JSON.parse(String(raw)) as Partial<StoredToken> & { visitor?: unknown };
+      const owner = entry.owner ?? entry.visitor;
+      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' && typeof owner === 'string'
+        ? { token: entry.token, createdAt: entry.createdAt, owner }
         : undefined;
     } catch {
       return undefined;
@@ -85,7 +87,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async set(key: string, entry: StoredToken, ttlMs: number): Promise<void> {
-    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor });
+    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt, owner: entry.owner });
     await this.#command(['SET', this.#key(key, 't'), value, 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
   }
 

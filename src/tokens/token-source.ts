@@ -23,14 +23,14 @@
 //   the in-memory store until it answers again (said once).
 // - forget() drops the visitor's entry everywhere this server can, and what it remembers of them.
 // - Every decision about time reads the injected clock (`now`); only sleeping uses real timers.
-import { LRUCache } from 'lru-cache';
+// - A hit in memory computes no hash: each visitor's keys are remembered, as many as the cache holds.
+import type { LRUCache } from 'lru-cache';
 import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
-import type { Visitor } from '../options.js';
 import type { Report } from '../report.js';
 import { bounded, LATE, sleep, within } from '../timers.js';
 import type { Minted } from './hubspot-api.js';
-import { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
-import { visitorKeys } from './visitor.js';
+import { growingLru, MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
+import { visitorKeys, type Visitor, type VisitorKeys } from './visitor.js';
 
 export interface TokenSourceOptions {
   store?: TokenStore;
@@ -56,12 +56,15 @@ const LOCK_POLL_MS = 50;
 const STORE_RETRY_MS = 2_000;
 
 /** One visitor of one account, as the source works with it. */
-interface Wanted {
+interface Wanted extends VisitorKeys {
   account: string;
   accessToken: string;
   visitor: Visitor;
-  key: string;
-  owner: string;
+}
+
+/** A visitor's keys as remembered under their email, with the account they were worked out for. */
+interface KnownKeys extends VisitorKeys {
+  readonly account: string;
 }
 
 interface Flight {
@@ -84,7 +87,10 @@ export class TokenSource {
   readonly #lockTtl: number;
   readonly #inFlight = new Map<string, Flight>();
   readonly #accounts = new Map<string, AccountState>();
-  readonly #rejected: LRUCache<string, number>;
+  /** Visitors HubSpot rejected (400), until when; made with the first one. */
+  #rejected: LRUCache<string, number> | undefined;
+  /** Each visitor's keys by email, so that a hit hashes nothing; as many as the cache holds, the oldest dropped first. */
+  readonly #keys = new Map<string, KnownKeys>();
   /** While the shared store fails: when to try it again. */
   #storeRetryAt: number | undefined;
 
@@ -94,7 +100,6 @@ export class TokenSource {
     this.#store = options.store ?? this.#memory;
     // Outlives the lock's own taking, the re-read, the HubSpot call and the write, each bounded.
     this.#lockTtl = options.callLimit + 3 * options.timeout + 1_000;
-    this.#rejected = new LRUCache({ max: options.max });
   }
 
   /**
@@ -102,25 +107,26 @@ export class TokenSource {
    * in memory comes back synchronously: that is every cache hit without a shared store.
    */
   get(account: string, accessToken: string, visitor: Visitor, waitMs = this.#options.timeout): StoredToken | null | Promise<StoredToken | null> {
-    const wanted: Wanted = { account, accessToken, visitor, ...visitorKeys(account, visitor.email) };
+    const keys = this.#keysOf(account, visitor.email);
     if (!this.#useStore()) {
-      const served = this.#serve(this.#memory.get(wanted.key), wanted);
+      const served = this.#serve(this.#memory.get(keys.key), keys, accessToken, visitor);
       if (served) return served;
-      const pending = this.#obtain(wanted);
+      const pending = this.#obtain({ account, accessToken, visitor, key: keys.key, owner: keys.owner });
       return pending && this.#wait(pending, waitMs);
     }
-    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, wanted) ?? this.#obtain(wanted)), waitMs);
+    const wanted: Wanted = { account, accessToken, visitor, key: keys.key, owner: keys.owner };
+    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, keys, accessToken, visitor) ?? this.#obtain(wanted)), waitMs);
   }
 
   /** Drops the visitor's token from memory and the store, and what is remembered or in flight for them. */
   async forget(account: string, email: string): Promise<void> {
-    const { key } = visitorKeys(account, email);
+    const { key } = this.#keysOf(account, email);
     const flight = this.#inFlight.get(key);
     if (flight) {
       flight.cancelled = true;
       this.#inFlight.delete(key);
     }
-    this.#rejected.delete(key);
+    this.#rejected?.delete(key);
     this.#memory.delete(key);
     if (this.#store === this.#memory || typeof this.#store.delete !== 'function') return;
     try {
@@ -130,12 +136,23 @@ export class TokenSource {
     }
   }
 
+  /** The visitor's keys, hashed once per email and account while the email is among the last `max` seen. */
+  #keysOf(account: string, email: string): KnownKeys {
+    const known = this.#keys.get(email);
+    if (known !== undefined && known.account === account) return known;
+    const { key, owner } = visitorKeys(account, email);
+    const keys: KnownKeys = { account, key, owner };
+    if (known === undefined && this.#keys.size >= this.#options.max) this.#keys.delete(this.#keys.keys().next().value!);
+    this.#keys.set(email, keys);
+    return keys;
+  }
+
   /** The entry if it may be served to this visitor (starting a refresh when it should be); else undefined. */
-  #serve(entry: StoredToken | undefined, wanted: Wanted): StoredToken | undefined {
-    if (!entry || entry.visitor !== wanted.owner) return undefined;
+  #serve(entry: StoredToken | undefined, keys: KnownKeys, accessToken: string, visitor: Visitor): StoredToken | undefined {
+    if (!entry || entry.owner !== keys.owner) return undefined;
     const age = this.#age(entry);
     if (age === undefined || age >= this.#options.maxAge) return undefined;
-    if (age >= this.#options.refreshAfter) void this.#mintShared(wanted, true);
+    if (age >= this.#options.refreshAfter) void this.#mintShared({ account: keys.account, accessToken, visitor, key: keys.key, owner: keys.owner }, true);
     return entry;
   }
 
@@ -147,17 +164,17 @@ export class TokenSource {
 
   /** Fresh: made for this visitor and not yet due for a refresh, so nobody needs to call HubSpot. */
   #fresh(entry: StoredToken | undefined, owner: string): entry is StoredToken {
-    if (!entry || entry.visitor !== owner) return false;
+    if (!entry || entry.owner !== owner) return false;
     const age = this.#age(entry);
     return age !== undefined && age < this.#options.refreshAfter;
   }
 
   /** A new token for a page that has none to serve, unless HubSpot rejected this visitor lately. */
   #obtain(wanted: Wanted): null | Promise<StoredToken | null> {
-    const until = this.#rejected.get(wanted.key);
+    const until = this.#rejected?.get(wanted.key);
     if (until !== undefined) {
       if (this.#options.now() < until) return null;
-      this.#rejected.delete(wanted.key);
+      this.#rejected!.delete(wanted.key);
     }
     return this.#mintShared(wanted, false);
   }
@@ -216,7 +233,7 @@ export class TokenSource {
       const minted = await this.#bounded(() => this.#options.mint(wanted.accessToken, wanted.visitor), this.#options.callLimit,
         () => new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${this.#options.callLimit} ms; the call was abandoned.`));
       this.#succeeded(wanted.account, minted.lowBudgetMs);
-      const entry: StoredToken = { token: minted.token, createdAt: now(), visitor: owner };
+      const entry: StoredToken = { token: minted.token, createdAt: now(), owner };
       if (!flight.cancelled) await this.#write(key, entry);
       return entry;
     } catch (error) {
@@ -253,6 +270,7 @@ export class TokenSource {
         return;
       }
       case 'HSI_VISITOR_REJECTED':
+        this.#rejected ??= growingLru(this.#options.max);
         this.#rejected.set(wanted.key, now() + REJECTED_FOR);
         return;
       default:

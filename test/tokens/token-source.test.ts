@@ -1,8 +1,20 @@
-// The token source's own promises: its clock is the injected one, its timers work where setTimeout returns a number.
+// The token source's own promises: its clock is the injected one, its timers work where setTimeout returns a number,
+// a hit in memory hashes nothing, and an empty cache costs nothing whatever cache.max says.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIdentifier, type HubSpotIdentifyOptions, type StoredToken, type TokenStore } from '../../src/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { HOUR, manualClock, memoryLogger, settle } from '../helpers/clock.js';
+
+const hashes = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../src/hash.js', async (original) => {
+  const hash = await original<typeof import('../../src/hash.js')>();
+  return {
+    ...hash,
+    sha256Base64Url: (...args: Parameters<typeof hash.sha256Base64Url>) => (hashes.count++, hash.sha256Base64Url(...args)),
+    sha256Bytes: (...args: Parameters<typeof hash.sha256Bytes>) => (hashes.count++, hash.sha256Bytes(...args)),
+    hmacSha256Base64Url: (...args: Parameters<typeof hash.hmacSha256Base64Url>) => (hashes.count++, hash.hmacSha256Base64Url(...args)),
+  };
+});
 
 const SECRET = 'pat-na1-token-source-secret';
 let hubspot: FakeHubSpot;
@@ -21,6 +33,50 @@ function setup(options: HubSpotIdentifyOptions = {}) {
   const hs = createIdentifier({ accessToken: SECRET, baseUrl: hubspot.baseUrl, now: clock.now, logger, ...options });
   return { hs, clock, logger };
 }
+
+describe('a hit in memory', () => {
+  it('computes no hash: keys are remembered per visitor, the account per access token', async () => {
+    const { hs } = setup();
+    await hs.identify('ada@example.com');
+    await hs.identify('bob@example.com');
+    const before = hashes.count;
+    for (let page = 0; page < 10; page++) {
+      expect(await hs.identify('ada@example.com')).not.toBeNull();
+      expect(await hs.identify('bob@example.com')).not.toBeNull();
+    }
+    expect(hashes.count).toBe(before);
+    expect(hubspot.calls).toHaveLength(2);
+  });
+
+  it('keeps serving each visitor only their own token when more visitors come than the cache holds', async () => {
+    const { hs } = setup({ cache: { max: 2 } });
+    const tokens = new Map<string, string>();
+    for (const email of ['a@x.io', 'b@x.io', 'c@x.io', 'a@x.io', 'b@x.io']) {
+      const identity = await hs.identify(email);
+      expect(hubspot.tokens.get(identity!.token)).toBe(email);
+      tokens.set(email, identity!.token);
+    }
+    // a was the least recently used when c came: it was dropped and minted again; b then dropped, and so on.
+    expect(hubspot.calls.map((call) => call.email)).toEqual(['a@x.io', 'b@x.io', 'c@x.io', 'a@x.io', 'b@x.io']);
+    expect((await hs.identify('b@x.io'))!.token).toBe(tokens.get('b@x.io'));
+    expect((await hs.identify('a@x.io'))!.token).toBe(tokens.get('a@x.io'));
+    expect(hubspot.calls).toHaveLength(5);
+  });
+});
+
+describe('memory in proportion', () => {
+  it('cache.max is a bound, not an allocation (regression: an empty identifier took 326 KB at the default 10,000)', () => {
+    const used = () => {
+      const { heapUsed, arrayBuffers } = process.memoryUsage();
+      return heapUsed + arrayBuffers;
+    };
+    const before = used();
+    // Preallocated, two LRUs of 5,000,000 entries took hundreds of MB.
+    const identifiers = Array.from({ length: 3 }, () => createIdentifier({ accessToken: SECRET, baseUrl: hubspot.baseUrl, cache: { max: 5_000_000 }, logger: false }));
+    expect(used() - before).toBeLessThan(4 * 1024 * 1024);
+    expect(identifiers).toHaveLength(3);
+  });
+});
 
 describe('the injected clock', () => {
   it('decides when a failed store is tried again, without real time passing (regression: Date.now)', async () => {
