@@ -98,6 +98,7 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
     refusedPause: resolved.refusedPause,
     callLimit: resolved.requestTimeout,
     report,
+    warn: createReporter(undefined, resolved.logger),
   });
 
   // Cache hits build nothing: the identity (frozen, shared) and its script body hang off the cached

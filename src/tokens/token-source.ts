@@ -29,6 +29,7 @@ import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
 import type { Report } from '../report.js';
 import { bounded, LATE, sleep, within } from '../timers.js';
 import type { Minted } from './hubspot-api.js';
+import { markSource, noteMint, type SourceMark } from './per-request-check.js';
 import { growingLru, MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
 import { visitorKeys, type Visitor, type VisitorKeys } from './visitor.js';
 
@@ -44,7 +45,10 @@ export interface TokenSourceOptions {
   /** Most time one HubSpot call takes before it is abandoned. */
   callLimit: number;
   refusedPause: number;
+  /** Where failures go (onError and the logger). */
   report: Report;
+  /** Where advice goes that is no failure of a page (the logger alone): identifiers created per request. Default: `report`. */
+  warn?: Report;
 }
 
 /** How far in the future a peer's createdAt may be and still count as just made. */
@@ -93,6 +97,7 @@ export class TokenSource {
   readonly #keys = new Map<string, KnownKeys>();
   /** While the shared store fails: when to try it again. */
   #storeRetryAt: number | undefined;
+  readonly #mark: SourceMark = markSource();
 
   constructor(options: TokenSourceOptions) {
     this.#options = options;
@@ -234,6 +239,7 @@ export class TokenSource {
         () => new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${this.#options.callLimit} ms; the call was abandoned.`));
       this.#succeeded(wanted.account, minted.lowBudgetMs);
       const entry: StoredToken = { token: minted.token, createdAt: now(), owner };
+      noteMint(this.#mark, key, entry.createdAt, this.#options.refreshAfter, this.#options.warn ?? report);
       if (!flight.cancelled) await this.#write(key, entry);
       return entry;
     } catch (error) {
