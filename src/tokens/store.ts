@@ -1,6 +1,5 @@
 // Token stores: the small async interface, and the in-memory LRU every identifier starts with.
 import { LRUCache } from 'lru-cache';
-
 import type { MaybePromise } from '../maybe-promise.js';
 
 /** A cached HubSpot token, when it was made (ms, on the minting server's clock), and for whom. */

@@ -141,7 +141,7 @@ export class TokenSource {
     }
   }
 
-  /** The visitor's keys, hashed once per email and account while the email is among the last `max` seen. */
+  /** The visitor's keys, hashed once per email and account while the email is among the last `max` ones hashed. */
   #keysOf(account: string, email: string): KnownKeys {
     const known = this.#keys.get(email);
     if (known !== undefined && known.account === account) return known;

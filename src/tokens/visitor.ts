@@ -105,7 +105,7 @@ function perAccessToken<T>(derive: (accessToken: string) => T): (accessToken: st
 /** A short, non-reversible name for a HubSpot account, from its access token. */
 export const accountOf: (accessToken: string) => string = perAccessToken((accessToken) => sha256Base64Url(accessToken, 22));
 
-/** What a store sees of one visitor of one account: the hashed store key, and the owner an entry records. */
+/** A visitor's hashed store key and owner, as visitorKeys() works them out. */
 export interface VisitorKeys {
   readonly key: string;
   readonly owner: string;
