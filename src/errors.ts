@@ -4,7 +4,10 @@
 export type HubSpotIdentifyErrorCode =
   /** No access token: neither `accessToken` nor `HUBSPOT_ACCESS_TOKEN`. Thrown at creation. */
   | 'HSI_NO_ACCESS_TOKEN'
-  /** An option has a value that cannot work. Thrown at creation. */
+  /**
+   * An option has a value that cannot work, or the middleware is wired wrong: thrown at creation or first
+   * request. Identifiers created per request (HubSpot called on every page) are said once to the logger instead.
+   */
   | 'HSI_INVALID_OPTION'
   /** HubSpot answered 401: the access token is wrong or revoked. */
   | 'HSI_UNAUTHORIZED'

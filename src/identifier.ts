@@ -102,25 +102,10 @@ function makeIdentity(fields: Omit<Identity, 'scriptTag'>, built: Built, variant
 
 const builtOf = (identity: Identity): Built | undefined => (identity as Partial<Internal>)[BUILT];
 
-/** accountOf, remembered per access token so that pages do not hash it each time. */
-function accountHasher(): (accessToken: string) => string {
-  const known = new Map<string, string>();
-  return (accessToken) => {
-    let hash = known.get(accessToken);
-    if (hash === undefined) {
-      hash = accountOf(accessToken);
-      if (known.size >= 1000) known.clear();
-      known.set(accessToken, hash);
-    }
-    return hash;
-  };
-}
-
 /** The core behind every adapter and createIdentifier(). */
 export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Core<Req, Res> {
   const resolved = resolveOptions(options);
   const report = createReporter(resolved.onError, resolved.logger);
-  const accountFor = accountHasher();
   const source = new TokenSource({
     store: resolved.store,
     mint: (accessToken, visitor) => mintToken({
@@ -140,6 +125,7 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     refusedPause: resolved.refusedPause,
     callLimit: resolved.requestTimeout,
     report,
+    warn: createReporter(undefined, resolved.logger),
   });
 
   // Cache hits build nothing: the identity (frozen, shared) hangs off the cached entry object itself,
@@ -166,7 +152,7 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
 
   const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | undefined, waitMs?: number): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
-    const entry = source.get(accountFor(accessToken), accessToken, visitor, waitMs);
+    const entry = source.get(accountOf(accessToken), accessToken, visitor, waitMs);
     return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, accessToken, nonce)) : finish(visitor.email, entry, accessToken, nonce);
   };
 
@@ -235,7 +221,7 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
       const check = checkVisitor(email);
       if (!check.ok || !check.visitor) return;
       const accessToken = await accessTokenOf(context?.request);
-      if (typeof accessToken === 'string' && accessToken !== '') await source.forget(accountFor(accessToken), check.visitor.email);
+      if (typeof accessToken === 'string' && accessToken !== '') await source.forget(accountOf(accessToken), check.visitor.email);
     },
 
     inject(html, identity, options) {

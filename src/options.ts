@@ -7,7 +7,6 @@ import type { VisitorInput } from './tokens/visitor.js';
 
 export type { Visitor, VisitorInput } from './tokens/visitor.js';
 
-
 export interface CacheOptions {
   /** Tokens held in memory. Default: `10_000`. */
   max?: number;

@@ -228,7 +228,7 @@ export class PageFlow<Req, Res> {
 }
 
 /** Whether a resolver's answer names no one (null, undefined, '', false). */
-const namesNoOne = (input: VisitorInput) => input === null || input === undefined || input === '' || (input as unknown) === false;
+const namesNoOne = (input: VisitorInput) => input === null || input === undefined || input === '' || input === false;
 
 /**
  * One page load, from the middleware to its response. `identity` is what templates see now; the
@@ -291,7 +291,7 @@ export class Visit<Req, Res> {
     if (input === FAILED) return null;
     if (namesNoOne(input)) {
       // `false` says "no one, and no one later": the resolver is not asked again when the page is sent.
-      this.#late = mayLookAgain && (input as unknown) !== false;
+      this.#late = mayLookAgain && input !== false;
       this.#visitor = null;
       return null;
     }

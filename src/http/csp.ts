@@ -7,12 +7,12 @@
 // `script-src`, else `default-src`; inline event handlers by `script-src-attr`, else `script-src`, else
 // `default-src`. `'unsafe-inline'` counts only in a source list without any hash, nonce or
 // `'strict-dynamic'`, so adding a hash to a list that allows inline scripts wholesale would tighten it.
-import { createHash } from 'node:crypto';
+import { sha256Base64 } from '../hash.js';
 import type { HeaderAccess } from './response-policy.js';
 
 /** `'sha256-…'`, the CSP source that allows exactly this inline script's text. */
 export function scriptHashSource(scriptText: string): string {
-  return `'sha256-${createHash('sha256').update(scriptText, 'utf8').digest('base64')}'`;
+  return `'sha256-${sha256Base64(scriptText)}'`;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Where a token is minted: one POST to HubSpot's visitor identification endpoint, every failure classified.
 import { HubSpotIdentifyError } from '../errors.js';
+import { after } from '../timers.js';
 import type { Visitor } from './visitor.js';
 
 export interface MintRequest {
@@ -103,12 +104,11 @@ export async function mintToken(request: MintRequest): Promise<Minted> {
   // A timer cleared once the answer is read: AbortSignal.timeout would keep its timer and signal
   // (~700 B) alive for the whole timeout after every call, however fast HubSpot answered.
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new DOMException('The HubSpot call timed out.', 'TimeoutError')), request.timeoutMs);
-  timer.unref?.();
+  const cancel = after(request.timeoutMs, () => abort.abort(new DOMException('The HubSpot call timed out.', 'TimeoutError')));
   try {
     return await callHubSpot(request, abort.signal);
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }
 

@@ -1,6 +1,6 @@
 // A token store on a Redis server: keys are hashes, entries expire with Redis TTLs, one lock per mint.
-import { randomBytes } from 'node:crypto';
 import { HubSpotIdentifyError } from '../errors.js';
+import { bounded } from '../timers.js';
 import type { LockHandle, StoredToken, TokenStore } from './store.js';
 
 /** ioredis: `call(command, ...args)`. */
@@ -25,6 +25,11 @@ export interface RedisTokenStoreOptions {
 const UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 const invalid = (message: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', message);
+
+/** A new owner for one lock acquisition: 96 random bits in hex, from Web Crypto (no node:crypto). */
+function lockOwner(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
 
 /**
  * Tokens shared by every server using the same Redis. Keys arrive hashed and values hold the token,
@@ -63,21 +68,18 @@ export class RedisTokenStore implements TokenStore {
 
   /** One command, failing after commandTimeout so that a Redis outage cannot hold a page. */
   #command(args: string[]): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer ${args[0]} within ${this.#timeout} ms`)), this.#timeout);
-      timer.unref();
-    });
-    return Promise.race([this.#send(args), expired]).finally(() => clearTimeout(timer));
+    return bounded(() => this.#send(args), this.#timeout, () => new Error(`Redis did not answer ${args[0]} within ${this.#timeout} ms`));
   }
 
   async get(key: string): Promise<StoredToken | undefined> {
     const raw = await this.#command(['GET', this.#key(key, 't')]);
     if (raw === null || raw === undefined) return undefined;
     try {
-      const entry = JSON.parse(String(raw)) as Partial<StoredToken>;
-      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' && typeof entry.visitor === 'string'
-        ? { token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor }
+      // Until the next release, entries written before `visitor` was renamed `owner` are read too.
+      const entry = JSON.parse(String(raw)) as Partial<StoredToken> & { visitor?: unknown };
+      const owner = entry.owner ?? entry.visitor;
+      return typeof entry.token === 'string' && typeof entry.createdAt === 'number' && typeof owner === 'string'
+        ? { token: entry.token, createdAt: entry.createdAt, owner }
         : undefined;
     } catch {
       return undefined;
@@ -85,7 +87,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async set(key: string, entry: StoredToken, ttlMs: number): Promise<void> {
-    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt, visitor: entry.visitor });
+    const value = JSON.stringify({ token: entry.token, createdAt: entry.createdAt, owner: entry.owner });
     await this.#command(['SET', this.#key(key, 't'), value, 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
   }
 
@@ -94,7 +96,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async lock(key: string, ttlMs: number): Promise<LockHandle | null> {
-    const owner = randomBytes(12).toString('base64url');
+    const owner = lockOwner();
     const answer = await this.#command(['SET', this.#key(key, 'l'), owner, 'NX', 'PX', String(Math.max(1, Math.floor(ttlMs)))]);
     return answer === 'OK' ? { key, owner } : null;
   }

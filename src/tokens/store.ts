@@ -1,15 +1,14 @@
 // Token stores: the small async interface, and the in-memory LRU every identifier starts with.
 import { LRUCache } from 'lru-cache';
+import type { MaybePromise } from '../maybe-promise.js';
 
 /** A cached HubSpot token, when it was made (ms, on the minting server's clock), and for whom. */
 export interface StoredToken {
   token: string;
   createdAt: number;
   /** A hash of the account and visitor it was minted for (never the email): served only to them. */
-  visitor: string;
+  owner: string;
 }
-
-type MaybePromise<T> = T | Promise<T>;
 
 /**
  * Where tokens are kept. Keys arrive hashed (no email, no access token). Every call is bounded by
@@ -36,12 +35,21 @@ export interface LockHandle {
   readonly owner: string;
 }
 
+/**
+ * An LRU of at most `max` entries that takes memory as it fills. Given `max`, lru-cache allocates its
+ * arrays for `max` entries up front (~200 KB at 10,000, before anything is cached); bounded by
+ * `maxSize` with each entry counting 1, the bound and the eviction order are the same and it does not.
+ */
+export function growingLru<K extends {}, V extends {}>(max: number): LRUCache<K, V> {
+  return new LRUCache<K, V>({ maxSize: max, sizeCalculation: () => 1 });
+}
+
 /** The default store: an LRU in this process's memory. */
 export class MemoryTokenStore implements TokenStore {
   readonly #cache: LRUCache<string, StoredToken>;
 
   constructor({ max = 10_000 }: { max?: number } = {}) {
-    this.#cache = new LRUCache<string, StoredToken>({ max });
+    this.#cache = growingLru(max);
   }
 
   get(key: string): StoredToken | undefined {

@@ -22,13 +22,16 @@
 // - Every store call is bounded by `timeout`. A store that throws, rejects or hangs is replaced by
 //   the in-memory store until it answers again (said once).
 // - forget() drops the visitor's entry everywhere this server can, and what it remembers of them.
-import { LRUCache } from 'lru-cache';
+// - Every decision about time reads the injected clock (`now`); only sleeping uses real timers.
+// - A hit in memory computes no hash: each visitor's keys are remembered, as many as the cache holds.
+import type { LRUCache } from 'lru-cache';
 import { HubSpotIdentifyError, isHubSpotIdentifyError } from '../errors.js';
-import type { Visitor } from './visitor.js';
 import type { Report } from '../report.js';
+import { bounded, LATE, sleep, within } from '../timers.js';
 import type { Minted } from './hubspot-api.js';
-import { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
-import { visitorKeys } from './visitor.js';
+import { markSource, noteMint, type SourceMark } from './per-request-check.js';
+import { growingLru, MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './store.js';
+import { visitorKeys, type Visitor, type VisitorKeys } from './visitor.js';
 
 export interface TokenSourceOptions {
   store?: TokenStore;
@@ -42,7 +45,10 @@ export interface TokenSourceOptions {
   /** Most time one HubSpot call takes before it is abandoned. */
   callLimit: number;
   refusedPause: number;
+  /** Where failures go (onError and the logger). */
   report: Report;
+  /** Where advice goes that is no failure of a page (the logger alone): identifiers created per request. Default: `report`. */
+  warn?: Report;
 }
 
 /** How far in the future a peer's createdAt may be and still count as just made. */
@@ -53,15 +59,16 @@ const LOCK_POLL_MS = 50;
 /** While the shared store fails: how often it is tried again. */
 const STORE_RETRY_MS = 2_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /** One visitor of one account, as the source works with it. */
-interface Wanted {
+interface Wanted extends VisitorKeys {
   account: string;
   accessToken: string;
   visitor: Visitor;
-  key: string;
-  owner: string;
+}
+
+/** A visitor's keys as remembered under their email, with the account they were worked out for. */
+interface KnownKeys extends VisitorKeys {
+  readonly account: string;
 }
 
 interface Flight {
@@ -84,9 +91,13 @@ export class TokenSource {
   readonly #lockTtl: number;
   readonly #inFlight = new Map<string, Flight>();
   readonly #accounts = new Map<string, AccountState>();
-  readonly #rejected: LRUCache<string, number>;
+  /** Visitors HubSpot rejected (400), until when; made with the first one. */
+  #rejected: LRUCache<string, number> | undefined;
+  /** Each visitor's keys by email, so that a hit hashes nothing; as many as the cache holds, the oldest dropped first. */
+  readonly #keys = new Map<string, KnownKeys>();
   /** While the shared store fails: when to try it again. */
   #storeRetryAt: number | undefined;
+  readonly #mark: SourceMark = markSource();
 
   constructor(options: TokenSourceOptions) {
     this.#options = options;
@@ -94,7 +105,6 @@ export class TokenSource {
     this.#store = options.store ?? this.#memory;
     // Outlives the lock's own taking, the re-read, the HubSpot call and the write, each bounded.
     this.#lockTtl = options.callLimit + 3 * options.timeout + 1_000;
-    this.#rejected = new LRUCache({ max: options.max });
   }
 
   /**
@@ -102,25 +112,26 @@ export class TokenSource {
    * in memory comes back synchronously: that is every cache hit without a shared store.
    */
   get(account: string, accessToken: string, visitor: Visitor, waitMs = this.#options.timeout): StoredToken | null | Promise<StoredToken | null> {
-    const wanted: Wanted = { account, accessToken, visitor, ...visitorKeys(account, visitor.email) };
+    const keys = this.#keysOf(account, visitor.email);
     if (!this.#useStore()) {
-      const served = this.#serve(this.#memory.get(wanted.key), wanted);
+      const served = this.#serve(this.#memory.get(keys.key), keys, accessToken, visitor);
       if (served) return served;
-      const pending = this.#obtain(wanted);
+      const pending = this.#obtain({ account, accessToken, visitor, key: keys.key, owner: keys.owner });
       return pending && this.#wait(pending, waitMs);
     }
-    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, wanted) ?? this.#obtain(wanted)), waitMs);
+    const wanted: Wanted = { account, accessToken, visitor, key: keys.key, owner: keys.owner };
+    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, keys, accessToken, visitor) ?? this.#obtain(wanted)), waitMs);
   }
 
   /** Drops the visitor's token from memory and the store, and what is remembered or in flight for them. */
   async forget(account: string, email: string): Promise<void> {
-    const { key } = visitorKeys(account, email);
+    const { key } = this.#keysOf(account, email);
     const flight = this.#inFlight.get(key);
     if (flight) {
       flight.cancelled = true;
       this.#inFlight.delete(key);
     }
-    this.#rejected.delete(key);
+    this.#rejected?.delete(key);
     this.#memory.delete(key);
     if (this.#store === this.#memory || typeof this.#store.delete !== 'function') return;
     try {
@@ -130,12 +141,23 @@ export class TokenSource {
     }
   }
 
+  /** The visitor's keys, hashed once per email and account while the email is among the last `max` ones hashed. */
+  #keysOf(account: string, email: string): KnownKeys {
+    const known = this.#keys.get(email);
+    if (known !== undefined && known.account === account) return known;
+    const { key, owner } = visitorKeys(account, email);
+    const keys: KnownKeys = { account, key, owner };
+    if (known === undefined && this.#keys.size >= this.#options.max) this.#keys.delete(this.#keys.keys().next().value!);
+    this.#keys.set(email, keys);
+    return keys;
+  }
+
   /** The entry if it may be served to this visitor (starting a refresh when it should be); else undefined. */
-  #serve(entry: StoredToken | undefined, wanted: Wanted): StoredToken | undefined {
-    if (!entry || entry.visitor !== wanted.owner) return undefined;
+  #serve(entry: StoredToken | undefined, keys: KnownKeys, accessToken: string, visitor: Visitor): StoredToken | undefined {
+    if (!entry || entry.owner !== keys.owner) return undefined;
     const age = this.#age(entry);
     if (age === undefined || age >= this.#options.maxAge) return undefined;
-    if (age >= this.#options.refreshAfter) void this.#mintShared(wanted, true);
+    if (age >= this.#options.refreshAfter) void this.#mintShared({ account: keys.account, accessToken, visitor, key: keys.key, owner: keys.owner }, true);
     return entry;
   }
 
@@ -147,33 +169,29 @@ export class TokenSource {
 
   /** Fresh: made for this visitor and not yet due for a refresh, so nobody needs to call HubSpot. */
   #fresh(entry: StoredToken | undefined, owner: string): entry is StoredToken {
-    if (!entry || entry.visitor !== owner) return false;
+    if (!entry || entry.owner !== owner) return false;
     const age = this.#age(entry);
     return age !== undefined && age < this.#options.refreshAfter;
   }
 
   /** A new token for a page that has none to serve, unless HubSpot rejected this visitor lately. */
   #obtain(wanted: Wanted): null | Promise<StoredToken | null> {
-    const until = this.#rejected.get(wanted.key);
+    const until = this.#rejected?.get(wanted.key);
     if (until !== undefined) {
       if (this.#options.now() < until) return null;
-      this.#rejected.delete(wanted.key);
+      this.#rejected!.delete(wanted.key);
     }
     return this.#mintShared(wanted, false);
   }
 
   /** The page's side of a pending token: whatever it is after `waitMs` (what is left of `timeout`), null if nothing yet. */
   #wait(pending: Promise<StoredToken | null>, waitMs: number): Promise<StoredToken | null> {
-    const { timeout, report } = this.#options;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<null>((resolve) => {
-      timer = setTimeout(() => {
-        report(new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot (or the token store) did not answer within timeout (${timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
-        resolve(null);
-      }, waitMs);
-      timer.unref();
+    return within(pending, waitMs).then((entry) => {
+      if (entry !== LATE) return entry;
+      this.#options.report(new HubSpotIdentifyError('HSI_TIMEOUT',
+        `HubSpot (or the token store) did not answer within timeout (${this.#options.timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
+      return null;
     });
-    return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
   }
 
   #mintShared(wanted: Wanted, background: boolean): Promise<StoredToken | null> {
@@ -220,7 +238,8 @@ export class TokenSource {
       const minted = await this.#bounded(() => this.#options.mint(wanted.accessToken, wanted.visitor), this.#options.callLimit,
         () => new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${this.#options.callLimit} ms; the call was abandoned.`));
       this.#succeeded(wanted.account, minted.lowBudgetMs);
-      const entry: StoredToken = { token: minted.token, createdAt: now(), visitor: owner };
+      const entry: StoredToken = { token: minted.token, createdAt: now(), owner };
+      noteMint(this.#mark, key, entry.createdAt, this.#options.refreshAfter, this.#options.warn ?? report);
       if (!flight.cancelled) await this.#write(key, entry);
       return entry;
     } catch (error) {
@@ -257,16 +276,22 @@ export class TokenSource {
         return;
       }
       case 'HSI_VISITOR_REJECTED':
+        this.#rejected ??= growingLru(this.#options.max);
         this.#rejected.set(wanted.key, now() + REJECTED_FOR);
         return;
       default:
     }
   }
 
-  /** Polls the shared store while a peer mints: its entry, or the lock once the peer's lock is gone. */
+  /**
+   * Polls the shared store while a peer mints: its entry, or the lock once the peer's lock is gone.
+   * Gives up after the lock's lifetime on the injected clock, and after as many polls as fit in it
+   * whatever that clock says (a test's clock may stand still).
+   */
   async #awaitPeer(key: string, owner: string): Promise<{ entry: StoredToken } | { lock: LockHandle | 'none' }> {
-    const giveUpAt = Date.now() + this.#lockTtl;
-    while (Date.now() < giveUpAt) {
+    const { now } = this.#options;
+    const giveUpAt = now() + this.#lockTtl;
+    for (let polls = Math.ceil(this.#lockTtl / LOCK_POLL_MS); polls > 0 && now() < giveUpAt; polls--) {
       await sleep(LOCK_POLL_MS);
       const entry = await this.#read(key);
       if (this.#fresh(entry, owner)) return { entry };
@@ -278,12 +303,7 @@ export class TokenSource {
 
   /** A store or HubSpot call that settles within `ms`, or rejects: hangs and synchronous throws included. */
   #bounded<T>(call: () => T | Promise<T>, ms = this.#options.timeout, error = () => new Error(`it did not answer within ${ms} ms`)): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(error()), ms);
-      timer.unref();
-    });
-    return Promise.race([Promise.resolve().then(call), expired]).finally(() => clearTimeout(timer));
+    return bounded(call, ms, error);
   }
 
   // Store access: a store that fails is swapped for memory and said once; it is tried again after STORE_RETRY_MS.
@@ -331,7 +351,7 @@ export class TokenSource {
 
   #useStore(): boolean {
     if (this.#store === this.#memory) return false;
-    return this.#storeRetryAt === undefined || Date.now() >= this.#storeRetryAt;
+    return this.#storeRetryAt === undefined || this.#options.now() >= this.#storeRetryAt;
   }
 
   #storeUp(): void {
@@ -344,6 +364,6 @@ export class TokenSource {
         `The token store failed (${(error as Error)?.message ?? String(error)}); tokens are kept in memory until it answers again. Check the store's connection.`,
         { cause: error }));
     }
-    this.#storeRetryAt = Date.now() + STORE_RETRY_MS;
+    this.#storeRetryAt = this.#options.now() + STORE_RETRY_MS;
   }
 }

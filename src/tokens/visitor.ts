@@ -1,9 +1,14 @@
 // Turns what the app says about its visitor into something safe to send to HubSpot, or nothing; and keys it.
-import * as crypto from 'node:crypto';
+import { hmacSha256Base64Url, sha256Base64Url, sha256Bytes } from '../hash.js';
 
-/** What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. */
-export type VisitorInput = string | Visitor | null | undefined;
+/**
+ * What a visitor resolver may return: an email, a visitor, or nothing for an anonymous visitor. `null`
+ * or `undefined` let a page anonymous when the middleware ran look again as it is sent (authentication
+ * after the middleware); `false` says "no one, and no one later", so the resolver is asked once.
+ */
+export type VisitorInput = string | Visitor | null | undefined | false;
 
+/** A visitor as HubSpot is told of them. */
 export interface Visitor {
   email: string;
   firstName?: string;
@@ -84,15 +89,30 @@ export function emailKey(email: string): string {
   return /[A-Z]/.test(trimmed) ? trimmed.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : trimmed;
 }
 
-// Every page view hashes twice: the one-shot hash (Node 20.12+, Deno 2.2+) costs a third of createHash;
-// runtimes without it (older Bun) keep createHash. A namespace import, so a missing export is no link error.
-const digest: (text: string) => string = typeof crypto.hash === 'function'
-  ? (text) => crypto.hash('sha256', text, 'base64url')
-  : (text) => crypto.createHash('sha256').update(text).digest('base64url');
+/** Access tokens an app uses at once: one, or one per tenant. Past this many, the oldest is worked out again. */
+const ACCESS_TOKENS_KEPT = 1_000;
+
+/** `derive(accessToken)`, kept for the most recent access tokens, so that pages do not hash them each time. */
+function perAccessToken<T>(derive: (accessToken: string) => T): (accessToken: string) => T {
+  const known = new Map<string, T>();
+  return (accessToken) => {
+    let value = known.get(accessToken);
+    if (value === undefined) {
+      value = derive(accessToken);
+      if (known.size >= ACCESS_TOKENS_KEPT) known.delete(known.keys().next().value!);
+      known.set(accessToken, value);
+    }
+    return value;
+  };
+}
 
 /** A short, non-reversible name for a HubSpot account, from its access token. */
-export function accountOf(accessToken: string): string {
-  return digest(accessToken).slice(0, 22);
+export const accountOf: (accessToken: string) => string = perAccessToken((accessToken) => sha256Base64Url(accessToken, 22));
+
+/** A visitor's hashed store key and owner, as visitorKeys() works them out. */
+export interface VisitorKeys {
+  readonly key: string;
+  readonly owner: string;
 }
 
 /**
@@ -100,10 +120,12 @@ export function accountOf(accessToken: string): string {
  * recorded in an entry so a token is served only to the visitor it was minted for. Neither holds the
  * email or the access token; both are salted with the account, so they cannot be looked up by email.
  */
-export function visitorKeys(account: string, email: string): { key: string; owner: string } {
+export function visitorKeys(account: string, email: string): VisitorKeys {
   const normalized = emailKey(email);
-  return { key: digest(`key\n${account}\n${normalized}`), owner: digest(`owner\n${account}\n${normalized}`).slice(0, 22) };
+  return { key: sha256Base64Url(`key\n${account}\n${normalized}`), owner: sha256Base64Url(`owner\n${account}\n${normalized}`, 22) };
 }
+
+const markerKeyOf = perAccessToken((accessToken) => sha256Bytes(`hubspot-identify logout marker\n${accessToken}`));
 
 /**
  * The logout marker's value for a visitor of an account: an HMAC over the visitor's cache key (the
@@ -111,6 +133,5 @@ export function visitorKeys(account: string, email: string): { key: string; owne
  * holds no email and cannot be computed from the email alone.
  */
 export function markerValue(accessToken: string, email: string): string {
-  const key = crypto.createHash('sha256').update(`hubspot-identify logout marker\n${accessToken}`).digest();
-  return crypto.createHmac('sha256', key).update(emailKey(email)).digest('base64url').slice(0, 22);
+  return hmacSha256Base64Url(markerKeyOf(accessToken), emailKey(email), 22);
 }

@@ -4,6 +4,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIdentifier, type HubSpotIdentifyOptions } from '../../src/index.js';
 import { RedisTokenStore } from '../../src/tokens/redis-store.js';
+import { accountOf, visitorKeys } from '../../src/tokens/visitor.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { HOUR, memoryLogger, settle } from '../helpers/clock.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -162,6 +163,17 @@ describe('RedisTokenStore itself', () => {
     expect(await io.keys('hsi:t:*')).toHaveLength(1);
     await hs.forget('ada@example.com');
     expect(await io.keys('hsi:t:*')).toEqual([]);
+  });
+
+  it('entries name their visitor `owner`; ones the previous release wrote as `visitor` are still served', async () => {
+    const { hs } = identifier(new RedisTokenStore({ client: io }));
+    const { key, owner } = visitorKeys(accountOf(SECRET), 'ada@example.com');
+    await io.set(`hsi:t:${key}`, JSON.stringify({ token: 'written-by-the-previous-release', createdAt: Date.now(), visitor: owner }), 'PX', 60_000);
+    expect((await hs.identify('ada@example.com'))!.token).toBe('written-by-the-previous-release');
+    expect(hubspot.calls).toHaveLength(0);
+    await hs.identify('bob@example.com');
+    const written = JSON.parse((await io.get(`hsi:t:${visitorKeys(accountOf(SECRET), 'bob@example.com').key}`))!) as Record<string, unknown>;
+    expect(Object.keys(written).sort()).toEqual(['createdAt', 'owner', 'token']);
   });
 
   it('an entry from another visitor stored under this key is not served', async () => {

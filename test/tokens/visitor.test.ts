@@ -1,6 +1,7 @@
-// What is and is not sent to HubSpot as a visitor.
+// What is and is not sent to HubSpot as a visitor, and the keys that name them without their email.
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { accountOf, checkVisitor, emailKey, visitorKeys } from '../../src/tokens/visitor.js';
+import { accountOf, checkVisitor, emailKey, markerValue, visitorKeys } from '../../src/tokens/visitor.js';
 
 describe('checkVisitor', () => {
   it.each([null, undefined, '', false, { email: null }, {}])('treats %j as an anonymous visitor', (input) => {
@@ -63,6 +64,43 @@ describe('visitorKeys', () => {
     expect(key).toMatch(/^[\w-]{43}$/);
     expect(owner).toMatch(/^[\w-]{22}$/);
     expect(`${key}${owner}`).not.toMatch(/kate|secret/);
+  });
+
+  it('are the keys node:crypto gave before, so entries in a shared store survive the upgrade', () => {
+    const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+    const account = accountOf('pat-secret');
+    expect(account).toBe(digest('pat-secret').slice(0, 22));
+    expect(visitorKeys(account, 'Kate@X.io')).toEqual({ key: digest(`key\n${account}\nkate@x.io`), owner: digest(`owner\n${account}\nkate@x.io`).slice(0, 22) });
+    expect(visitorKeys(account, '\u212Aate@x.io').key).toBe(digest(`key\n${account}\n\u212Aate@x.io`));
+  });
+});
+
+describe('markerValue', () => {
+  it('is short, URL-safe, and the same on every server sharing the access token', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(value).toMatch(/^[\w-]{22}$/);
+    expect(markerValue('pat-test', 'ada@example.com')).toBe(value);
+  });
+
+  it('follows the cache key: trimmed, ASCII letters lower-cased, never Unicode case folding', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(markerValue('pat-test', '  Ada@EXAMPLE.com ')).toBe(value);
+    expect(markerValue('pat-test', '\u212Aate@x.io')).not.toBe(markerValue('pat-test', 'kate@x.io'));
+  });
+
+  it('differs by visitor and by account, and is not a plain hash of the email', () => {
+    const value = markerValue('pat-test', 'ada@example.com');
+    expect(markerValue('pat-test', 'bob@example.com')).not.toBe(value);
+    expect(markerValue('pat-other', 'ada@example.com')).not.toBe(value);
+    for (const algorithm of ['sha256', 'sha1', 'md5']) {
+      expect(createHash(algorithm).update('ada@example.com').digest('base64url')).not.toContain(value);
+    }
+  });
+
+  it('is the value node:crypto gave before, so markers set by earlier releases still match', () => {
+    const key = createHash('sha256').update('hubspot-identify logout marker\npat-test').digest();
+    const before = createHmac('sha256', key).update('ada@example.com').digest('base64url').slice(0, 22);
+    expect(markerValue('pat-test', ' Ada@Example.com')).toBe(before);
   });
 });
 
