@@ -1,4 +1,4 @@
-// NestJS 11 on Express and on Fastify, wired as the README shows: pages identified through @Render and through a returned string.
+// NestJS 11 on Express and on Fastify, wired as docs/fastify.md shows: pages identified through @Render and through a returned string.
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { Controller, Get, Header, Injectable, Module, Render, UseGuards, type CanActivate, type ExecutionContext, type MiddlewareConsumer, type NestModule } from '@nestjs/common';

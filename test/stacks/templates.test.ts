@@ -15,7 +15,7 @@ const sharedViews = fileURLToPath(new URL('../fixtures/views', import.meta.url))
 const fake = useFakeHubSpot();
 const ADA = { [USER_HEADER]: 'ada@example.com', accept: 'text/html' };
 
-/** The README's Handlebars view engine: the plain `handlebars` package, each view compiled once. */
+/** docs/templates.md's Handlebars view engine: the plain `handlebars` package, each view compiled once. */
 function handlebarsEngine(): Parameters<express.Express['engine']>[1] {
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   return (file, data, callback) => {
