@@ -35,6 +35,8 @@ export type HubSpotIdentifyErrorCode =
   | 'HSI_NO_INSERTION_POINT'
   /** The body was already compressed or encoded when it reached the middleware. */
   | 'HSI_ENCODED_BODY'
+  /** A page's own `<meta http-equiv="Content-Security-Policy">` blocks the injected script (no nonce or hash of it, no `'unsafe-inline'`). */
+  | 'HSI_CSP_BLOCKS_SCRIPT'
   /** The token store (Redis) failed or did not answer within `timeout`: the in-memory cache is used meanwhile. */
   | 'HSI_STORE_UNAVAILABLE';
 

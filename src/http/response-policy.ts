@@ -45,4 +45,3 @@ export function privateHeaderValue(name: string, value: unknown): unknown {
 }
 
 // The CSP rules live in csp.ts; re-exported for request-identifier.ts, which imports them from here.
-export { allowScriptByHash, nonceFreeScriptText, scriptHashSource } from './csp.js';
