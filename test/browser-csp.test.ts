@@ -1,11 +1,11 @@
-// CSP in real headless Chromium: through the Express and Hono middleware the script's hash goes where script elements are judged (our script runs, inline handlers keep the policy's verdict); <meta> policies are said.
+// CSP in real headless Chromium through the Express and Hono middleware: our script runs by the hash it adds, inline handlers keep the policy's verdict.
 import { createHash } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotIdentify as expressIdentify } from '../adapters/express/index.js';
 import { hubspotIdentify as honoIdentify } from '../adapters/hono/index.js';
 import { scriptTag } from '../src/html/script.js';
@@ -22,7 +22,8 @@ const OWN_HASH = hashOf(OWN_SCRIPT);
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>csp</title><script>${OWN_SCRIPT}</script></head>
 <body><button id="b" onclick="window.clicked = true">b</button></body></html>`;
 
-// Script elements by hash only; handlers (script-src-attr, falling back to script-src) by 'unsafe-inline', which a hash beside it would void.
+// Script elements by hash only; handlers (script-src-attr, falling back to script-src) by 'unsafe-inline',
+// which a hash beside it would void. With no nonce, our inline script can run only by the hash the middleware adds.
 const ELEMENTS_BY_HASH = `script-src-elem 'self' ${OWN_HASH}; script-src 'self' 'unsafe-inline'`;
 const HASH_ONLY = `script-src ${OWN_HASH}`;
 
@@ -36,14 +37,17 @@ const pathOf = (name: string) => `/page/${Object.keys(policies).indexOf(name)}`;
 const policyOf = (path: string) => Object.values(policies)[Number(path.split('/')[2])];
 
 // A page whose own <meta> policy blocks every inline script but its own: no header can let ours run there.
-const META_PAGE = `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="script-src 'self' ${OWN_HASH}">
-<title>meta</title><script>${OWN_SCRIPT}</script></head><body><button id="b">b</button></body></html>`;
+const META_PAGE = `<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="script-src 'self' ${OWN_HASH}"><title>meta</title><script>${OWN_SCRIPT}</script></head>
+<body><button id="b">b</button></body></html>`;
 /** What the middleware said, per app: the logger's warnings. */
 const warnings = new Map<string, string[]>();
 
 let hubspot: FakeHubSpot;
 let browser: Browser;
-const options = (framework: string) => ({ accessToken: 'pat-csp', baseUrl: hubspot.baseUrl, logger: { warn: (message: string) => warnings.get(framework)!.push(message) } });
+const options = (framework: string) => ({
+  accessToken: 'pat-csp', baseUrl: hubspot.baseUrl, logger: { warn: (message: string) => warnings.get(framework)!.push(message) },
+});
 
 // Each app reads its logged-in user from the `user` cookie where its framework keeps it, and sets its policy on every page.
 const frameworks: Record<string, () => RequestListener> = {
@@ -90,15 +94,26 @@ afterAll(async () => {
 
 /** A policy's directives by name, each with its sources. */
 function directives(policy: string): Record<string, string[]> {
-  return Object.fromEntries(policy.split(';').map((directive) => directive.trim().split(/\s+/)).filter(([name]) => name).map(([name, ...sources]) => [name!, sources]));
+  const named = policy.split(';').map((directive) => directive.trim().split(/\s+/)).filter(([name]) => name);
+  return Object.fromEntries(named.map(([name, ...sources]) => [name!, sources]));
 }
 /** Every policy the response's Content-Security-Policy headers carry, comma-joined or repeated. */
 const policiesIn = (values: string[]) => values.flatMap((value) => value.split(',')).map(directives);
+
+/** The app's policies with our hash in each one's directive for script elements, and nowhere else: 'unsafe-inline' keeps working. */
+function withOurHash(headers: string[], hash: string): Record<string, string[]>[] {
+  return policiesIn(headers).map((original) => {
+    const governing = original['script-src-elem'] ? 'script-src-elem' : 'script-src';
+    return { ...original, [governing]: [...original[governing]!, hash] };
+  });
+}
 
 interface Ran {
   /** Our script: the settings it set, and its mark. */
   settingsEmail?: string;
   markEmail?: string;
+  /** The logout script ran. */
+  reset: boolean;
   own: boolean;
   handler: boolean;
   /** The inline scripts on the page, as the browser parsed them. */
@@ -116,60 +131,75 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   });
   afterAll(() => app?.close());
 
+  // One browser profile and one tab per app: each test sets the login it needs, each visit is a new document.
   let context: BrowserContext;
-  beforeEach(async () => {
+  let tab: Page;
+  beforeAll(async () => {
     context = await browser.newContext();
     // Every violation, recorded before any of the page's scripts runs.
     await context.addInitScript(() => {
       const w = window as unknown as { violations: { directive: string; blocked: string }[] };
       w.violations = [];
-      document.addEventListener('securitypolicyviolation', (event) => w.violations.push({ directive: event.effectiveDirective, blocked: event.blockedURI }));
+      document.addEventListener('securitypolicyviolation', (event) => {
+        w.violations.push({ directive: event.effectiveDirective, blocked: event.blockedURI });
+      });
     });
-    return () => context.close();
+    tab = await context.newPage();
   });
+  afterAll(() => context?.close());
   const logIn = () => context.addCookies([{ name: 'user', value: encodeURIComponent(EMAIL), url: origin }]);
+  const logOut = () => context.clearCookies({ name: 'user' });
+  // No session and no logout marker: a browser that never saw anyone logged in.
+  const newcomer = () => context.clearCookies();
 
   /** Loads the page, clicks its button, and says what ran and what CSP the response carried. */
   async function visit(path: string): Promise<{ csp: string[]; ran: Ran }> {
-    const tab = await context.newPage();
     const response = await tab.goto(`${origin}${path}`);
-    const csp = (await response!.headersArray()).filter(({ name }) => name.toLowerCase() === 'content-security-policy').map(({ value }) => value);
-    await tab.click('#b');
+    const headers = await response!.headersArray();
+    const csp = headers.filter(({ name }) => name.toLowerCase() === 'content-security-policy').map(({ value }) => value);
     const ran = await tab.evaluate(() => {
+      document.getElementById('b')!.click();
       const w = window as unknown as {
         hsConversationsSettings?: { identificationEmail?: string }; __hubspotIdentify?: { e?: string };
-        ownRan?: boolean; clicked?: boolean; violations: Ran['violations'];
+        __hubspotIdentifyReset?: number; ownRan?: boolean; clicked?: boolean; violations: Ran['violations'];
       };
       return {
         settingsEmail: w.hsConversationsSettings?.identificationEmail, markEmail: w.__hubspotIdentify?.e,
-        own: w.ownRan === true, handler: w.clicked === true,
+        reset: w.__hubspotIdentifyReset === 1, own: w.ownRan === true, handler: w.clicked === true,
         scripts: Array.from(document.querySelectorAll('script'), (script) => script.text), violations: w.violations,
       };
     });
-    await tab.close();
     return { csp, ran };
   }
 
   describe.each(Object.entries(policies))('%s', (name, policy) => {
-    it("an identified page: our script runs by its hash, the app's own hashed script runs, the handler keeps the policy's verdict", async () => {
+    it("an identified page: our script runs by its hash, the app's hashed script runs, handlers keep the policy's verdict", async () => {
       await logIn();
       const { csp, ran } = await visit(pathOf(name));
       expect(ran).toMatchObject({ settingsEmail: EMAIL, markEmail: EMAIL, own: true, handler: policy.handlerRuns });
       const ours = ran.scripts.filter((script) => script !== OWN_SCRIPT);
       expect(ours).toHaveLength(1);
       const ourHash = hashOf(ours[0]!);
-      // Our hash is in each policy's directive for script elements, and nowhere else: script-src keeps 'unsafe-inline' working.
-      const expected = policiesIn(policy.headers).map((original) => {
-        const governing = original['script-src-elem'] ? 'script-src-elem' : 'script-src';
-        return { ...original, [governing]: [...original[governing]!, ourHash] };
-      });
-      expect(policiesIn(csp)).toEqual(expected);
+      expect(policiesIn(csp)).toEqual(withOurHash(policy.headers, ourHash));
       // No script element was blocked; the only violations are the handler's, where the app's own policy forbids it.
       expect(ran.violations.filter(({ directive }) => directive !== 'script-src-attr')).toEqual([]);
       expect(ran.violations.length > 0).toBe(!policy.handlerRuns);
     });
 
+    it('the first page after logout: the reset script runs by its hash as well', async () => {
+      await logIn();
+      await visit(pathOf(name));
+      await logOut();
+      const { csp, ran } = await visit(pathOf(name));
+      expect(ran).toMatchObject({ reset: true, settingsEmail: undefined, own: true, handler: policy.handlerRuns });
+      const reset = ran.scripts.filter((script) => script !== OWN_SCRIPT);
+      expect(reset).toHaveLength(1);
+      expect(policiesIn(csp)).toEqual(withOurHash(policy.headers, hashOf(reset[0]!)));
+      expect(ran.violations.filter(({ directive }) => directive !== 'script-src-attr')).toEqual([]);
+    });
+
     it('an anonymous page keeps the policy as the app set it, and runs as it would without us', async () => {
+      await newcomer();
       const { csp, ran } = await visit(pathOf(name));
       // Policy by policy: a web Response joins repeated headers with commas, which means the same to the browser.
       expect(policiesIn(csp)).toEqual(policiesIn(policy.headers));
@@ -213,14 +243,17 @@ describe('metaPolicyBlocksScript agrees with Chromium', () => {
   // The rule on its own, on pages that differ only in the policy: served as they are, each by its index.
   let server: LoopbackServer;
   let context: BrowserContext;
+  let tab: Page;
   beforeAll(async () => {
     server = await serveOnLoopback((req, res) => {
       const [, policy, script] = cases[Number(req.url?.slice(1))] ?? [];
       if (policy === undefined) return void res.writeHead(404).end();
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${policy.replace(/"/g, '&quot;')}">${script}</head><body></body></html>`);
+      const meta = `<meta http-equiv="Content-Security-Policy" content="${policy.replace(/"/g, '&quot;')}">`;
+      res.end(`<!doctype html><html><head>${meta}${script}</head><body></body></html>`);
     });
     context = await browser.newContext();
+    tab = await context.newPage();
   });
   afterAll(async () => {
     await context?.close();
@@ -228,10 +261,8 @@ describe('metaPolicyBlocksScript agrees with Chromium', () => {
   });
 
   it.each(cases.map((entry, index) => [...entry, index] as const))('%s', async (_name, policy, script, index) => {
-    const tab = await context.newPage();
     await tab.goto(`http://127.0.0.1:${server.port}/${index}`);
     const ran = await tab.evaluate(() => (window as unknown as { __hubspotIdentify?: unknown }).__hubspotIdentify !== undefined);
-    await tab.close();
     const nonce = script === injectedWithNonce ? NONCE : undefined;
     expect(metaPolicyBlocksScript(policy, { nonce, hash: INJECTED_HASH })).toBe(!ran);
   });

@@ -21,9 +21,9 @@ let browser: Browser;
 let sibling: LoopbackServer;
 
 const options = () => ({ accessToken: 'pat-marker', baseUrl: hubspot.baseUrl, logger: false as const });
-const page = () => `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><h1>app</h1>${hubspot.loaderTag}</body></html>`;
+const page = () => `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body>${hubspot.loaderTag}</body></html>`;
 
-// Each app reads its logged-in user from the `user` cookie where its framework keeps it, so the middleware runs on its defaults.
+// Each app puts its logged-in user (from the `user` cookie) where its framework keeps it: the middleware runs on its defaults.
 const frameworks: Record<string, () => RequestListener> = {
   express: () => {
     const app = express();
@@ -51,7 +51,7 @@ const frameworks: Record<string, () => RequestListener> = {
   },
 };
 
-/** The sibling subdomain: /plant/<value> sets hsi_v for the whole parent domain; nothing else (a favicon request would plant an empty value). */
+/** The sibling subdomain: /plant/<value> sets hsi_v for the whole parent domain; nothing else (a favicon would plant an empty value). */
 const plantingSibling: RequestListener = (req, res) => {
   const value = /^\/plant\/(.+)$/.exec(req.url ?? '')?.[1];
   if (value === undefined) return void res.writeHead(404).end();
@@ -82,13 +82,17 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   });
   afterAll(() => app?.close());
 
+  // One browser profile and one tab per app; each test starts from a browser with no cookies at all.
   let context: BrowserContext;
   let tab: Page;
-  beforeEach(async () => {
-    hubspot.reset();
+  beforeAll(async () => {
     context = await browser.newContext();
     tab = await context.newPage();
-    return () => context.close();
+  });
+  afterAll(() => context?.close());
+  beforeEach(async () => {
+    hubspot.reset();
+    await context.clearCookies();
   });
 
   const appOrigin = () => `http://${APP}:${app.port}`;
@@ -96,10 +100,10 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   const logIn = () => context.addCookies([{ name: 'user', value: encodeURIComponent(EMAIL), url: appOrigin() }]);
   const logOut = () => context.addCookies([{ name: 'user', value: '', url: appOrigin() }]);
 
-  /** Loads the app's page and says what the widget did there: how many resets (clear({ resetWidget: true })), and as whom it loaded. */
+  /** Loads the app's page and says what the widget did there: its resets (clear({ resetWidget: true })), and as whom it loaded. */
   async function visit(): Promise<FakeState> {
     await tab.goto(`${appOrigin()}/page`);
-    // Waited for in the page, in one round trip: the widget loaded, then 50 ms for a second clear() to show itself, should anything reset twice.
+    // Waited for in the page, in one round trip: the widget loaded, then 50 ms for a second clear(), should anything reset twice.
     return tab.evaluate(() => new Promise<FakeState>((resolve) => {
       const settled = () => {
         const fake = (window as unknown as { __hubspotFake?: FakeState }).__hubspotFake;

@@ -41,7 +41,10 @@ const note = (host: string | undefined, status: number, header: (name: string) =
 
 // The client-rendered page: hubspot-identify/browser as the app's bundle would import it, the widget from the fake loader.
 const spaPage = () => `<!doctype html><html><head><meta charset="utf-8"><title>spa</title></head><body>
-<script type="module">import { identifyWidget } from '/browser/index.js'; window.identifying = identifyWidget({ route: '${ROUTE}' });</script>
+<script type="module">
+import { identifyWidget } from '/browser/index.js';
+window.identifying = identifyWidget({ route: '${ROUTE}' });
+</script>
 ${hubspot.loaderTag}</body></html>`;
 
 // Sibling subdomains are one site, so the visitor's SameSite=Lax session goes with every request a sibling's page makes:
@@ -59,11 +62,14 @@ function expressApp(): express.Express {
     const origin = req.get('origin');
     if (origin) res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' });
     if (req.method !== 'OPTIONS') return next();
-    res.set({ 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': req.get('access-control-request-headers') ?? '' });
+    res.set('Access-Control-Allow-Methods', 'GET, HEAD');
+    res.set('Access-Control-Allow-Headers', req.get('access-control-request-headers') ?? '');
     res.sendStatus(204);
   });
   app.use(expressIdentify({ ...options(), visitor: (req) => userFromCookie(req.headers.cookie)?.email ?? null }));
-  app.get('/login', (req, res) => { res.cookie('user', String(req.query['email']), SESSION).type('html').send('<!doctype html><title>in</title>'); });
+  app.get('/login', (req, res) => {
+    res.cookie('user', String(req.query['email']), SESSION).type('html').send('<!doctype html><title>in</title>');
+  });
   app.get('/browser/:file', (req, res) => { res.type('text/javascript').send(modules.get(req.params['file'] as string)); });
   app.get('/spa', (_req, res) => { res.type('html').send(spaPage()); });
   return app;
@@ -155,11 +161,15 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     it("the site's own page: identifyWidget gets the visitor's token from the route (200) and the widget loads as them", async () => {
       await own.goto(`${app()}/spa`);
       await own.waitForFunction(() => 'identifying' in window);
-      const identity = await own.evaluate(() => (window as unknown as { identifying: Promise<{ email: string; token: string } | null> }).identifying);
+      const identity = await own.evaluate(() => (window as unknown as { identifying: Promise<{ email: string; token: string } | null> })
+        .identifying);
       expect(identity?.email).toBe(EMAIL);
       expect(hubspot.tokens.get(identity!.token)).toBe(EMAIL);
-      await own.waitForFunction(() => (window as unknown as { __hubspotFake?: { identified: string | null } }).__hubspotFake?.identified === 'ada@example.com');
-      expect(routeAnswers()).toEqual([expect.objectContaining({ status: 200, session: true, ...(trusted ? { site: 'same-origin', dest: 'empty' } : {}) })]);
+      const widgetShows = (email: string) => (window as unknown as { __hubspotFake?: { identified: string | null } }).__hubspotFake
+        ?.identified === email;
+      await own.waitForFunction(widgetShows, EMAIL);
+      const metadata = trusted ? { site: 'same-origin', dest: 'empty' } : {};
+      expect(routeAnswers()).toEqual([expect.objectContaining({ status: 200, session: true, ...metadata })]);
     });
 
     it("a sibling's credentialed fetch gets 403 and no token, though the app's CORS lets it read the answer", async () => {
@@ -184,7 +194,10 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
       expect(read.status).toBe(403);
       for (const secret of secrets()) expect(read.body).not.toContain(secret);
       // A preflight carries no cookies; the request after it does.
-      expect(routeAnswers()).toEqual([expect.objectContaining({ status: 204, session: false }), expect.objectContaining({ status: 403, session: true })]);
+      expect(routeAnswers()).toEqual([
+        expect.objectContaining({ status: 204, session: false }),
+        expect.objectContaining({ status: 403, session: true }),
+      ]);
     });
 
     it("a <script src> of the route on a sibling's page runs nothing and leaves nothing on the page", async () => {

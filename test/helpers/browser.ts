@@ -64,8 +64,8 @@ export async function browserEntryModules(): Promise<Map<string, string>> {
   const modules = new Map<string, string>();
   for (const name of ['index', 'page']) {
     const source = await readFile(new URL(`../../src/browser/${name}.ts`, import.meta.url), 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-    modules.set(`${name}.js`, outputText);
+    const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+    modules.set(`${name}.js`, ts.transpileModule(source, { compilerOptions }).outputText);
   }
   return modules;
 }
