@@ -7,10 +7,12 @@ const baseUrl = process.env.HUBSPOT_BASE_URL;
 
 export const HubSpotIdentify = createHubSpotIdentify({ baseUrl });
 
-/** The signed-in visitor: a `user` cookie stands in for the app's session (`(await auth())?.user?.email`). */
+/** The signed-in visitor: a `user` cookie stands in for the app's session (`(await auth())?.user?.email`); a session store that fails throws. */
 export function visitorOf(request: Request): string | null {
   const value = /(?:^|;\s*)user=([^;]*)/.exec(request.headers.get('cookie') ?? '')?.[1];
-  return value ? decodeURIComponent(value) : null;
+  const email = value ? decodeURIComponent(value) : null;
+  if (email === 'session-store-down@example.com') throw new Error('the session store is down');
+  return email;
 }
 
 export const fetchOptions: FetchOptions = {
