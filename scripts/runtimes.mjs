@@ -96,12 +96,8 @@ export const RUNTIME_NAMES = ['bun', 'deno', 'wrangler', 'next'];
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-// npm run from `npm test` passes its own settings down in npm_config_* variables; the installs must not inherit them.
-function cleanEnv() {
-  const env = { ...process.env, NODE_OPTIONS: '' };
-  for (const name of Object.keys(env)) if (name.startsWith('npm_')) delete env[name];
-  return env;
-}
+// Options meant for the test runner's own Node.js are not the installers'.
+const cleanEnv = () => ({ ...process.env, NODE_OPTIONS: '' });
 
 function isAlive(pid) {
   try {

@@ -70,8 +70,18 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
   let origin = '';
   let browser: Browser | undefined;
   let cleanups: (() => void)[] = [];
+  // Kept for each test to throw: every check then fails with what stopped the app, not as skipped.
+  let failure: unknown;
 
   beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      failure = error;
+    }
+  }, 360_000);
+
+  async function setUp() {
     const name = nameOf(runtime);
     const [runtimeInstalled, packed] = await Promise.all([
       runtime === 'node' ? Promise.resolve(undefined) : installRuntime(typeof runtime === 'string' ? runtime : 'wrangler'),
@@ -86,7 +96,7 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
     origin = launched.origin;
     note(`${name}: app installed in ${installSeconds.toFixed(1)} s, started in ${startSeconds.toFixed(1)} s`);
     browser = await launchChromium();
-  }, 360_000);
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -94,5 +104,13 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
     for (const cleanup of cleanups) cleanup();
   });
 
-  return { origin: () => origin, hubspot, browser: () => browser!, runtime: () => installed };
+  const ready = () => {
+    if (failure !== undefined) throw failure;
+  };
+  return {
+    origin: () => (ready(), origin),
+    hubspot,
+    browser: () => (ready(), browser!),
+    runtime: () => (ready(), installed),
+  };
 }

@@ -42,10 +42,10 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The environment a child gets: ours, without vitest's and npm's settings. */
+/** The environment a child gets: ours (npm's settings included), without vitest's own (its NODE_ENV=test is no app's). */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', FORCE_COLOR: '0' };
-  for (const name of Object.keys(env)) if (name.startsWith('npm_') || name.startsWith('VITEST')) delete env[name];
+  for (const name of Object.keys(env)) if (name.startsWith('VITEST')) delete env[name];
   delete env['NODE_ENV'];
   return { ...env, ...extra };
 }
