@@ -7,7 +7,7 @@ import type { FakeHubSpot } from '../../../src/testing/index.js';
 import { launchChromium } from '../../helpers/browser.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
 import { installApp, installRuntime, note, packPackage, scratchDir, seconds, type InstalledRuntime } from './installs.js';
-import { childEnv, freePort, start, type Started } from './processes.js';
+import { childEnv, freePort, start, stoppedOnFailure, type Started } from './processes.js';
 
 export const ACCESS_TOKEN = 'test-access-token';
 const START_TIMEOUT_MS = 60_000;
@@ -29,7 +29,7 @@ async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undef
         ? start(installed!.bin, ['bun.ts'], { cwd: dir, env: processEnv })
         // The fewest permissions the app needs: loopback sockets and its four variables.
         : start(installed!.bin, ['run', '--allow-net=127.0.0.1', '--allow-env=HUBSPOT_ACCESS_TOKEN,HUBSPOT_BASE_URL,HUBSPOT_LOADER_URL,PORT', 'deno.ts'], { cwd: dir, env: processEnv });
-    const origin = (await app.waitFor(/listening on (http:\/\/[\d.:]+)/, START_TIMEOUT_MS))[1]!;
+    const origin = (await stoppedOnFailure(app, app.waitFor(/listening on (http:\/\/[\d.:]+)/, START_TIMEOUT_MS)))[1]!;
     return { app, origin };
   }
   // Secrets reach a Worker in development from .dev.vars, beside its wrangler config; plain vars from --var.
@@ -42,7 +42,7 @@ async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undef
     cwd: dir,
     env: childEnv({ CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: join(dir, '.wrangler-logs'), XDG_CONFIG_HOME: join(dir, '.config') }),
   });
-  const ready = await app.waitFor(/Ready on (http:\/\/[\d.:]+)|The Workers runtime failed to start|✘ \[ERROR\]/, START_TIMEOUT_MS);
+  const ready = await stoppedOnFailure(app, app.waitFor(/Ready on (http:\/\/[\d.:]+)|The Workers runtime failed to start|✘ \[ERROR\]/, START_TIMEOUT_MS));
   if (!ready[1]) {
     // Let it finish saying why.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -8,7 +8,7 @@ import { launchChromium } from '../../helpers/browser.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
 import { ACCESS_TOKEN } from './fetch-apps.js';
 import { APPS, installRuntime, note, packPackage, seconds, type InstalledRuntime } from './installs.js';
-import { childEnv, freePort, runToEnd, start, type Started } from './processes.js';
+import { childEnv, freePort, runToEnd, start, stoppedOnFailure, type Started } from './processes.js';
 import { excerpt, get, readStreamed, scriptCount, tokenIn, userCookie, widgetIn } from './web-cases.js';
 
 /**
@@ -81,7 +81,7 @@ export function useNextApp(routes: NextRoutes, { typecheck }: { typecheck: boole
         cwd: dir,
         env: childEnv({ ...env, HUBSPOT_BASE_URL: hubspot().baseUrl, HUBSPOT_LOADER_URL: hubspot().loaderUrl }),
       });
-      await app.waitFor(/Ready in/, 60_000);
+      await stoppedOnFailure(app, app.waitFor(/Ready in/, 60_000));
       return app;
     });
     server = started;

@@ -22,6 +22,8 @@ pid=$!
 (read -r _ <&3; kill -KILL 0) >/dev/null 2>&1 &
 wait $pid`;
 
+const ANSI_STYLE = /\x1b\[[\d;]*m/g;
+
 /** Bounded: what a failure message quotes of a process's output. */
 const OUTPUT_LIMIT = 64 * 1024;
 
@@ -60,7 +62,8 @@ export function start(command: string, args: string[], options: StartOptions): S
   let output = '';
   const listeners = new Set<() => void>();
   const append = (data: Buffer) => {
-    output = (output + data.toString()).slice(-OUTPUT_LIMIT);
+    // Without colours, which some tools print whatever NO_COLOR says.
+    output = (output + data.toString().replace(ANSI_STYLE, '')).slice(-OUTPUT_LIMIT);
     for (const listener of listeners) listener();
   };
   child.stdout!.on('data', append);
@@ -114,6 +117,16 @@ export function start(command: string, args: string[], options: StartOptions): S
   };
 
   return { child, output: () => output, waitFor, exited, stop };
+}
+
+/** The wait's outcome; a process that never got ready is stopped before its failure is passed on. */
+export async function stoppedOnFailure<T>(app: Started, waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
 }
 
 /** Runs a command to its end; rejects with its output when it fails or outlasts timeoutMs. */
