@@ -1,7 +1,7 @@
 // hubspot-identify/react: a React server component printing the visitor's identification script, for Next.js root layouts.
 import { createElement, type ReactElement } from 'react';
 import { createIdentifier, type Identifier, type Identity } from '../../src/identifier.js';
-import type { HubSpotIdentifyOptions, VisitorInput } from '../../src/options.js';
+import { resolveOptions, type HubSpotIdentifyOptions, type VisitorInput } from '../../src/options.js';
 
 export interface HubSpotIdentifyProps {
   /** The logged-in visitor: an email, `{ email, firstName?, lastName? }`, or null when anonymous (nothing is rendered). */
@@ -29,10 +29,12 @@ function scriptElement(identity: Identity, nonce: string | null | undefined): Re
 /**
  * Makes the component for these options: call it once, at module level (an identifier per render would
  * call HubSpot on every page). Options are those of `createIdentifier`; `visitor` comes from the props.
- * The identifier is made at the first render, so that a build evaluating the module needs no access token;
- * a mistake in the options is thrown there.
+ * The identifier is made at the first render, so that a build evaluating the module needs no access token
+ * (a missing one is said then); any other mistake in the options is thrown here.
  */
 export function createHubSpotIdentify(options?: HubSpotIdentifyOptions): HubSpotIdentifyComponent {
+  // Every other mistake fails here, at creation, as in every entry: only the access token may come later.
+  resolveOptions({ ...options, accessToken: options?.accessToken ?? (() => undefined) });
   let identifier: Identifier | undefined;
   return async function HubSpotIdentify({ visitor, nonce }: HubSpotIdentifyProps): Promise<ReactElement | null> {
     identifier ??= createIdentifier(options);

@@ -1,6 +1,6 @@
 // Real headless Chromium (Debian's /usr/bin/chromium) through playwright-core, kept off the network, and what its tests serve it.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
@@ -62,8 +62,10 @@ export async function browserEntryModules(): Promise<Map<string, string>> {
   // Loaded here only: the other browser tests import this file and need no compiler.
   const { default: ts } = await import('typescript');
   const modules = new Map<string, string>();
-  for (const name of ['index', 'page']) {
-    const source = await readFile(new URL(`../../src/browser/${name}.ts`, import.meta.url), 'utf8');
+  const folder = new URL('../../src/browser/', import.meta.url);
+  for (const file of (await readdir(folder)).filter((entry) => entry.endsWith('.ts'))) {
+    const name = file.slice(0, -'.ts'.length);
+    const source = await readFile(new URL(file, folder), 'utf8');
     const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     modules.set(`${name}.js`, ts.transpileModule(source, { compilerOptions }).outputText);
   }

@@ -10,10 +10,12 @@ import { ROOT } from './helpers/installs.js';
 
 type ReactEntry = typeof import('../../adapters/react/index.js');
 type FetchEntry = typeof import('../../adapters/fetch/index.js');
+type CoreEntry = typeof import('../../src/index.js');
 
 const hubspot = useFakeHubSpot();
 let react: ReactEntry;
 let fetchEntry: FetchEntry;
+let core: CoreEntry;
 
 // The built files, as a user's bundler loads them (`npm test` builds before it tests).
 const built = async <T>(path: string) => {
@@ -25,6 +27,7 @@ const built = async <T>(path: string) => {
 beforeAll(async () => {
   react = await built<ReactEntry>('adapters/react/index.js');
   fetchEntry = await built<FetchEntry>('adapters/fetch/index.js');
+  core = await built<CoreEntry>('src/index.js');
 });
 
 afterEach(() => {
@@ -39,7 +42,7 @@ describe('hubspot-identify/react', () => {
     const HubSpotIdentify = react.createHubSpotIdentify({ accessToken: 'test', baseUrl: hubspot().baseUrl });
     const element = await HubSpotIdentify({ visitor: { email: 'ada@example.com', firstName: 'Ada <&> "Byron"' } });
     const html = render(element);
-    const identity = await fetchEntry.createIdentifier({ accessToken: 'test', baseUrl: hubspot().baseUrl }).identify({ email: 'ada@example.com', firstName: 'Ada <&> "Byron"' });
+    const identity = await core.createIdentifier({ accessToken: 'test', baseUrl: hubspot().baseUrl }).identify({ email: 'ada@example.com', firstName: 'Ada <&> "Byron"' });
     // The same element the core prints (React writes the bare attribute as ="" ), for the token this render got.
     expect(html).toBe(identity!.scriptTag.replace('<script data-hubspot-identify>', '<script data-hubspot-identify="">').replace(identity!.token, tokenOf(html)));
     expect(hubspot().tokens.get(tokenOf(html))).toBe('ada@example.com');
