@@ -4,6 +4,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const tsc = (project) => execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project], { stdio: 'inherit' });
 
+// The inline script's source, from src/browser/page.ts.
+execFileSync(process.execPath, ['scripts/page-source.mjs'], { stdio: 'inherit' });
 rmSync('dist', { recursive: true, force: true });
 tsc('tsconfig.build.json');
 tsc('tsconfig.cjs.json');

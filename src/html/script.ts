@@ -1,6 +1,6 @@
 // The inline <script> that hands the token to HubSpot's widget (or resets it), pure ASCII so no value can leave it in any page charset.
 import type { WidgetOptions } from '../options.js';
-import { identifyInPage, resetInPage } from '../browser/page.js';
+import { IDENTIFY_SOURCE, RESET_SOURCE } from './page-source.js';
 
 /** What the widget receives in `window.hsConversationsSettings`: the identity, then the `widget` option's fields. */
 export interface WidgetSettings extends WidgetOptions {
@@ -31,13 +31,9 @@ function escapeAttribute(value: string): string {
   return value.replace(ATTRIBUTE_UNSAFE, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-// The page-side functions' own source is the script, so the inline script and the browser entry cannot
-// drift apart. It is written into every identified page, so its block comments and every space a parser
-// does not need go: the functions hold no line comment, no string or regex with a space or a slash-star,
-// and rely on no automatic semicolon (test/html/script.test.ts runs what comes out).
-const sourceOf = (fn: Function) => `(${fn.toString().replace(/^function \w+/, 'function').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/ ?([^\w$ ]) ?/g, '$1')})`;
-const IDENTIFY = sourceOf(identifyInPage);
-const RESET_BODY = `${sourceOf(resetInPage)}(window,true);`;
+// The page functions' own source (src/browser/page.ts), taken at build time: the inline script and the browser entry cannot drift apart.
+const IDENTIFY = IDENTIFY_SOURCE;
+const RESET_BODY = `${RESET_SOURCE}(window,true);`;
 
 export interface ScriptOptions {
   /** Reset the widget (`clear({ resetWidget: true })`) before identifying: the browser's previous visitor was someone else. Default: `false`. */

@@ -1,4 +1,6 @@
 // The inline script: pure-ASCII serialization no value can escape, and the widget calls it makes in each SDK order, run in a VM.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { resetScriptBody, resetScriptTag, scriptBody, scriptTag, serializeForScript, type WidgetSettings } from '../../src/html/script.js';
@@ -212,5 +214,14 @@ describe('resetScriptTag', () => {
     const page = run(resetScriptBody(), { HubSpotConversations: after.api });
     run(resetScriptBody(), page);
     expect(after.calls).toEqual(['clear {"resetWidget":true}']);
+  });
+});
+
+describe('the page functions as source text', () => {
+  it("wrangler's bundler broke the script (__name is not defined): it is taken at build time, and the committed copy is current", () => {
+    const check = spawnSync(process.execPath, ['scripts/page-source.mjs', '--check'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+    expect(scriptBody({ identificationEmail: 'a@b.c', identificationToken: 't', loadImmediately: false })).not.toContain('__name');
   });
 });
