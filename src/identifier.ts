@@ -2,7 +2,8 @@
 import type { Transform } from 'node:stream';
 import { HubSpotIdentifyError } from './errors.js';
 import { injectIntoBytes, injectIntoHtml, injectIntoHtmlAsBytes, type InjectOutcome } from './html/inject.js';
-import { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
+import { StreamingInjector } from './html/inject-stream.js';
+import { createInjectingStream } from './node/inject-stream.js';
 import { mintToken } from './tokens/hubspot-api.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions, type Visitor, type VisitorInput } from './options.js';
 import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
@@ -225,13 +226,13 @@ export function createIdentifier<Req = unknown, Res = unknown>(options?: HubSpot
       if (!identity) return body;
       const result = injectIntoBytes(body, tagFor(identity, injectOptions.nonce));
       noteOutcome(result.outcome);
-      return result.body;
+      return Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength);
     },
 
     injectEncoded(html, identity) {
       const result = injectIntoHtmlAsBytes(html, identity.scriptTag);
       noteOutcome(result.outcome);
-      return result.body;
+      return Buffer.isBuffer(result.body) ? result.body : Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength);
     },
 
     injectStream(identity, given) {

@@ -5,5 +5,6 @@ export { DEFAULTS, type CacheOptions, type HubSpotIdentifyOptions, type Visitor,
 export { MemoryTokenStore, type LockHandle, type StoredToken, type TokenStore } from './tokens/store.js';
 export { serializeForScript, scriptTag, type WidgetSettings } from './html/script.js';
 export { injectIntoHtml } from './html/inject.js';
-export { createInjectingStream, StreamingInjector } from './html/inject-stream.js';
+export { StreamingInjector } from './html/inject-stream.js';
+export { createInjectingStream } from './node/inject-stream.js';
 export type { Logger } from './report.js';

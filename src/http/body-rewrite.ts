@@ -47,7 +47,9 @@ export interface Rewritten {
 export function injectWhole(core: Identifier<any, any>, body: string | Buffer, identity: Identity): { body: string | Buffer; delivered: boolean } {
   const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, identity.scriptTag) : injectIntoBytes(body, identity.scriptTag);
   core.noteOutcome(result.outcome);
-  return { body: result.outcome === 'injected' ? result.body : body, delivered: result.outcome !== 'no-insertion-point' };
+  const bytes = result.body;
+  const injected = result.outcome !== 'injected' ? body : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { body: injected, delivered: result.outcome !== 'no-insertion-point' };
 }
 
 /**

@@ -38,7 +38,7 @@ const readyNow = <T>(read: Promise<T>): Promise<T | undefined> => Promise.race([
 
 /** The injected body: whole bytes when the source had all of it at hand, else a stream; and whether the page takes the script. */
 interface InjectedBody {
-  body: Buffer | ReadableStream<Uint8Array>;
+  body: Uint8Array | ReadableStream<Uint8Array>;
   /** Reads ahead until the page shows whether it takes the script (its insertion point passed, or its end). */
   delivered(): MaybePromise<boolean>;
 }
@@ -52,7 +52,7 @@ interface InjectedBody {
  */
 async function injectingBody(hs: RequestIdentifier<any, any>, identity: Identity, source: ReadableStream<Uint8Array | string> | string): Promise<InjectedBody> {
   const injector = hs.core.createInjector(identity);
-  const queued: Buffer[] = [];
+  const queued: Uint8Array[] = [];
   let ended = false;
   const took = (done: boolean, value: Uint8Array | string | undefined) => {
     if (!done) return void queued.push(...injector.push(toBytes(value!)));
@@ -157,7 +157,7 @@ export function rewriteResponse(hs: RequestIdentifier<any, any>, identity: Ident
     };
     const settle = (injected: InjectedBody) => {
       // Said here, not left to the runtime: a HEAD answered from the GET response (Hono) keeps it.
-      if (Buffer.isBuffer(injected.body)) changed.set('Content-Length', String(injected.body.length));
+      if (injected.body instanceof Uint8Array) changed.set('Content-Length', String(injected.body.length));
       if (!marker) return answer(injected.body as BodyInit);
       const delivered = injected.delivered();
       // A body that fails before its insertion point goes out without the marker and fails as it would have.
