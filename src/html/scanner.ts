@@ -34,7 +34,7 @@ export type ScanListener = (kind: ScanKind, start: number, end: number, policy?:
 /** A tag longer than this (from `<` to `>`) is not looked at: a stream holds back no more than that for one tag. */
 export const MAX_TAG = 4096;
 /** Our own script element is dropped from a stream only when it is at most this long. */
-export const MAX_OURS_ELEMENT = 16 * 1024;
+const MAX_OURS_ELEMENT = 16 * 1024;
 
 const LOADER_ID = 'hs-script-loader';
 const LOADER_SRC = /^[\t\n\f\r ]*(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}js(?:-[a-z0-9]+)?\.hs-scripts\.com\.?(?:[:/\\?#]|[\t\n\f\r ]*$)/i;
@@ -154,11 +154,6 @@ export class HtmlScanner {
   /** Chars read by every scanner so far: what tests count to show a page is read only as far as it must be. */
   static get charsRead(): number {
     return HtmlScanner.#charsRead;
-  }
-
-  /** Offset just past the last char read. */
-  get position(): number {
-    return this.#base;
   }
 
   /** Whether the last write ended because the listener asked it to. */

@@ -45,6 +45,15 @@ describe('injectIntoHtml', () => {
     expect(injectIntoHtml(once, TAG).html).toBe(once);
   });
 
+  it('leaves a page alone whose template printed the script in its body, and injects into one that only mentions it there', () => {
+    const printed = `<head></head><body><p>日本</p>${TAG}</body>`;
+    expect(injectIntoHtml(printed, TAG)).toEqual({ html: printed, outcome: 'present' });
+    expect(injectIntoBytes(Buffer.from(printed), TAG).outcome).toBe('present');
+    const mentioned = `<head></head><body><!-- ${TAG} --><pre title="${TAG}"></pre></body>`;
+    expect(injectIntoHtml(mentioned, TAG)).toEqual({ html: mentioned.replace('</head>', `${TAG}</head>`), outcome: 'injected' });
+    expect(utf8(injectIntoBytes(Buffer.from(mentioned), TAG).body)).toBe(mentioned.replace('</head>', `${TAG}</head>`));
+  });
+
   it('injects bytes without touching multi-byte characters', () => {
     const html = '<head><title>Grüße 🚀</title></head><body>日本</body>';
     const { body, outcome } = injectIntoBytes(Buffer.from(html), TAG);
