@@ -1,10 +1,12 @@
 // Pages as bytes without Node: latin1 views for the scanner, UTF-8 encoding, and the native search for our marker.
 //
 // Uint8Array in and out, TextEncoder and TextDecoder, so Workers without nodejs_compat and the Edge
-// runtime load it. Where a global Buffer exists (Node, Bun, Workers with nodejs_compat) it makes the
-// latin1 view, which is one copy of the bytes there, against 3 ns a byte for TextDecoder on text
-// that is not ASCII; it is looked up per call, so tests can take it away. Bytes come out as Buffers
-// there too (a Buffer is a Uint8Array), since Node frameworks send only those as bytes.
+// runtime load it. Where a global Buffer exists (Node, Bun, Workers with nodejs_compat) it makes
+// the latin1 views, one copy of the bytes, where TextDecoder takes 2-3 ns a byte on text that is not
+// ASCII (20-40 times longer); over those views our marker is searched with a regular expression,
+// and over the bytes themselves without one. Buffer is looked up per call, so tests can take it
+// away. Bytes come out as Buffers there too (a Buffer is a Uint8Array): Node frameworks send only
+// those as bytes. Measured in bench/injection.mjs.
 import { MARKER, type HtmlScanner } from './scanner.js';
 
 interface NodeBuffer {
@@ -47,21 +49,40 @@ export class Latin1Reader {
     this.#bytes = bytes;
   }
 
+  /** Makes #text a piece holding `bytes[from..from + need)`, unless it is one already. */
+  #piece(from: number, need: number): void {
+    if (from >= this.#at && from - this.#at + need <= this.#text.length) return;
+    this.#at = from;
+    this.#text = latin1(this.#bytes, from, Math.min(this.#bytes.length, from + this.#size));
+    this.#size = Math.min(MAX_PIECE, this.#size * 2);
+  }
+
   /**
    * Has `scanner`, which has read the bytes before `from`, read on to `to` as HtmlScanner.write
-   * does (a soft bound); returns the index it stopped at, before `to` only if its listener stopped it.
+   * does (a soft bound), and on to the end of a tag a piece's end cut; returns the index it stopped
+   * at, before `to` only if its listener stopped it.
    */
   read(scanner: HtmlScanner, from: number, to: number): number {
-    while (from < to) {
-      if (from - this.#at >= this.#text.length) {
-        this.#at = from;
-        this.#text = latin1(this.#bytes, from, Math.min(this.#bytes.length, from + this.#size));
-        this.#size = Math.min(MAX_PIECE, this.#size * 2);
-      }
-      from = this.#at + scanner.write(this.#text, from - this.#at, to - this.#at);
+    while (from < this.#bytes.length && (from < to || scanner.inTag)) {
+      this.#piece(from, 1);
+      // Past `to` inside a tag, on at least a char: the tag reads on to its end, or this piece's.
+      from = this.#at + scanner.write(this.#text, from - this.#at, Math.max(to, from + 1) - this.#at);
       if (scanner.stopped) break;
     }
     return from;
+  }
+
+  /** The index of the next occurrence of our marker from `from`, in any ASCII case, or -1: see findMarkerInBytes. */
+  findMarker(from: number): number {
+    if (!nodeBuffer()) return horspool(this.#bytes, from, this.#bytes.length);
+    // In the pieces the scanner reads too, each next one overlapping the last by the marker's length less one.
+    while (from + LAST < this.#bytes.length) {
+      this.#piece(from, LAST + 1);
+      const found = findMarker(this.#text, from - this.#at);
+      if (found !== -1) return this.#at + found;
+      from = this.#at + this.#text.length - LAST;
+    }
+    return -1;
   }
 }
 
@@ -113,9 +134,18 @@ export function encodeSpliced(html: string, index: number, tag: string): Uint8Ar
   return out.subarray(0, written);
 }
 
-// The marker search over bytes: Horspool's, ASCII case folded, as the tokenizer reads attribute names.
-// Typed arrays have no native search for more than one byte; this skips a few bytes per step and
-// reads no more than a regular expression over a latin1 copy of the same bytes would.
+// Our marker, searched natively in text: a case-insensitive regular expression without the u flag
+// folds only ASCII letters to ASCII, as the tokenizer reads attribute names.
+const MARKER_ANY_CASE = new RegExp(MARKER, 'gi');
+
+/** The index of the next occurrence of our marker in `text` from `from`, in any ASCII case, or -1. */
+export function findMarker(text: string, from = 0): number {
+  MARKER_ANY_CASE.lastIndex = from;
+  return MARKER_ANY_CASE.exec(text)?.index ?? -1;
+}
+
+// Without Buffer, over the bytes themselves: Horspool's search, ASCII case folded. Typed arrays have
+// no native search for more than one byte, and TextDecoder's latin1 costs more than this search.
 const MARKER_CODES = Array.from(MARKER, (char) => char.charCodeAt(0));
 const LAST = MARKER.length - 1;
 const SKIP = new Uint8Array(256).fill(MARKER.length);
@@ -126,8 +156,7 @@ for (let j = 0; j < LAST; j++) {
 }
 const foldCase = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
 
-/** The index of the first occurrence of our marker (in any ASCII case) in `bytes[from..to)`, or -1. */
-export function findMarkerInBytes(bytes: Uint8Array, from = 0, to = bytes.length): number {
+function horspool(bytes: Uint8Array, from: number, to: number): number {
   const last = MARKER_CODES[LAST]!;
   for (let i = from; i + LAST < to; ) {
     const c = bytes[i + LAST]!;
@@ -137,6 +166,22 @@ export function findMarkerInBytes(bytes: Uint8Array, from = 0, to = bytes.length
       if (j < 0) return i;
     }
     i += SKIP[c]!;
+  }
+  return -1;
+}
+
+/**
+ * The index of the first occurrence of our marker (in any ASCII case) in `bytes[from..to)`, or -1.
+ * With Buffer, the regular expression over latin1 pieces of at most MAX_PIECE bytes, each overlapping
+ * the one before by the marker's length less one: twice as fast as Horspool's in JavaScript.
+ */
+export function findMarkerInBytes(bytes: Uint8Array, from = 0, to = bytes.length): number {
+  if (!nodeBuffer()) return horspool(bytes, from, to);
+  for (let at = from; at + LAST < to; at += MAX_PIECE - LAST) {
+    const end = Math.min(to, at + MAX_PIECE);
+    const found = findMarker(latin1(bytes, at, end));
+    if (found !== -1) return at + found;
+    if (end === to) break;
   }
   return -1;
 }

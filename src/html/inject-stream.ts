@@ -13,10 +13,10 @@
 // - each chunk is only searched natively for the marker, also across the boundary with the chunk
 //   before; chunks since the point the scanner read to are kept (references to bytes already sent,
 //   not copies, at most MAX_UNREAD bytes of them);
-// - when the marker turns up, or the kept chunks pass that budget, or the scanner is inside a tag
-//   or our element it must see the end of, the scanner catches up through the kept chunks and reads
-//   this one whole, exactly as before injecting: it finds our element wherever it starts, and drops
-//   it when its start has not been sent yet;
+// - when the marker turns up, or the scanner is inside a tag or our element it must see the end
+//   of, the scanner catches up through the kept chunks and reads this one whole, exactly as before
+//   injecting: it finds our element wherever it starts, and drops it when its start has not been
+//   sent yet;
 // - since the scanner lags, a chunk's end that may be an unfinished `<script` start tag (its last
 //   `<`, quotes read as attribute values, at most MAX_TAG bytes) is held back natively, so that a
 //   marker in the next chunk finds the element's start unsent. The guess misses only a start tag
@@ -24,14 +24,16 @@
 //   page runs the script twice, which does nothing more than running it once.
 //
 // A page with no marker after its head thus costs native searches only, up to MAX_UNREAD bytes
-// after the insertion point; past that the scanner reads on in steps of that size, as it read
-// every stream before. Nothing held back is ever more than a tag, or our own element.
+// after the insertion point. Past that the scanner catches up once and reads every later chunk
+// itself, as it read every stream before: searching them too would cost more than it saves, and
+// keeping more would hold on to memory a long page has sent. Nothing held back from the output is
+// ever more than a tag, or our own element.
 import { allocate, findMarkerInBytes, Latin1Reader, utf8 } from './bytes.js';
 import { Landmarks, type InjectOutcome } from './inject.js';
 import { HtmlScanner, MARKER, MAX_TAG } from './scanner.js';
 
-/** Bytes after the insertion point the scanner may leave unread before it catches up. */
-export const MAX_UNREAD = 64 * 1024;
+/** Bytes after the insertion point the scanner may leave unread: past them it catches up, and reads on. */
+export const MAX_UNREAD = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
 const SCRIPT = Array.from('script', (char) => char.charCodeAt(0));
@@ -89,6 +91,8 @@ export class StreamingInjector {
   #unreadBytes = 0;
   /** The last bytes of #unread, for a marker that a chunk boundary cuts in two. */
   #carry: Uint8Array = EMPTY;
+  /** Set once the page has run past MAX_UNREAD: the scanner then reads every chunk, as searching them too would cost more. */
+  #long = false;
   #empty = true;
   /** What happened, once it is known: while undefined the injector is still looking. */
   outcome: InjectOutcome | undefined;
@@ -164,8 +168,8 @@ export class StreamingInjector {
 
   /** Whether the scanner must read `fresh` (and catch up first), after the insertion point. */
   #mustRead(fresh: Uint8Array): boolean {
-    if (this.#unread.length === 0 && this.#scanner.holdFrom !== -1) return true;
-    if (this.#unreadBytes + fresh.length > MAX_UNREAD) return true;
+    if (this.#long || (this.#unread.length === 0 && this.#scanner.holdFrom !== -1)) return true;
+    if (this.#unreadBytes + fresh.length > MAX_UNREAD) return (this.#long = true);
     if (findMarkerInBytes(fresh) !== -1) return true;
     return this.#carry.length > 0 && findMarkerInBytes(concat(this.#carry, fresh.subarray(0, MARKER.length - 1))) !== -1;
   }

@@ -9,7 +9,7 @@
 // the scanner and once by the search, so the cost stays linear in the page whatever it holds.
 // Bytes (of any ASCII-compatible charset) are scanned through latin1 views of a growing piece of the
 // head at a time, so the rest is never copied; their marker search runs over the bytes themselves.
-import { encodeSpliced, findMarkerInBytes, Latin1Reader, spliceBytes, utf8 } from './bytes.js';
+import { encodeSpliced, findMarker, Latin1Reader, spliceBytes, utf8 } from './bytes.js';
 import { HtmlScanner, MARKER, type ScanListener } from './scanner.js';
 
 export type InjectOutcome = 'injected' | 'present' | 'no-insertion-point';
@@ -53,14 +53,6 @@ export class Landmarks {
   }
 }
 
-const MARKER_ANY_CASE = new RegExp(MARKER, 'gi');
-
-/** The index of the next occurrence of our marker in `text` from `from`, in any ASCII case, or -1. */
-function findMarker(text: string, from: number): number {
-  MARKER_ANY_CASE.lastIndex = from;
-  return MARKER_ANY_CASE.exec(text)?.index ?? -1;
-}
-
 /**
  * After the insertion point: the scanner, stopped at `from` in `text`, reads on only to each
  * occurrence of the marker, so the listener hears of a real copy of our element.
@@ -85,7 +77,7 @@ function scanBytes(bytes: Uint8Array): Landmarks {
   const reader = new Latin1Reader(bytes);
   let at = reader.read(scanner, 0, bytes.length);
   if (marks.outcome !== 'injected') return marks;
-  for (let found = findMarkerInBytes(bytes, at); found !== -1 && !marks.present; found = findMarkerInBytes(bytes, at)) {
+  for (let found = reader.findMarker(at); found !== -1 && !marks.present; found = reader.findMarker(at)) {
     at = reader.read(scanner, at, found + MARKER.length);
   }
   return marks;

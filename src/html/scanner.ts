@@ -161,6 +161,11 @@ export class HtmlScanner {
     return this.#stopped;
   }
 
+  /** Whether the scanner is inside a tag, between its `<` and its `>`: what it reports on the tag is still to come. */
+  get inTag(): boolean {
+    return this.#state >= TAG_OPEN && this.#state <= SELF_CLOSING;
+  }
+
   /**
    * The earliest offset a later chunk may still report on, or -1: the `<` of an unfinished tag that
    * may turn out to be one we look for, or the start of our own unfinished script element.

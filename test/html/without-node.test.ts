@@ -91,14 +91,46 @@ describe('html/ without Node', () => {
     expect(Buffer.from(out).indexOf(`${TAG.replace('ü', 'Ã¼')}</head>`, 0, 'latin1')).toBe(latinBytes.length - '</head><body></body>'.length);
   });
 
-  it('finds our marker in bytes in any ASCII case, and nothing that only looks like it', () => {
-    const find = (text: string, from?: number) => findMarkerInBytes(Buffer.from(text, 'latin1'), from);
+  it.each([
+    ['with Buffer', <T>(run: () => T) => run()],
+    ['without Buffer', withoutBuffer],
+  ])('finds our marker in bytes in any ASCII case, and nothing that only looks like it, %s', (_how, around) => {
+    const find = (text: string, from?: number, to?: number) => {
+      const bytes = new Uint8Array(Buffer.from(text, 'latin1'));
+      return around(() => findMarkerInBytes(bytes, from, to));
+    };
     expect(find('xx data-hubspot-identify')).toBe(3);
     expect(find('<SCRIPT DATA-HubSpot-Identify>')).toBe(8);
     expect(find('data-hubspot-identif data-hubspot-identifx data_hubspot-identify')).toBe(-1);
     expect(find('data-hubspot-identify', 1)).toBe(-1);
+    expect(find('data-hubspot-identify', 0, 20)).toBe(-1);
     expect(find('data-hubspot-identify'.repeat(2), 1)).toBe(21);
     // Only ASCII letters fold: É (0xc9) is no I.
     expect(find('data-hubspot-\u00c9dentify')).toBe(-1);
+    // Cut by every boundary of the 64 KB pieces a latin1 view is made in.
+    for (const at of [65_536 - 21, 65_536 - 20, 65_536 - 1, 65_536, 131_072 - 30]) {
+      expect(find(`${'x'.repeat(at)}data-hubspot-identify${'y'.repeat(70_000)}`)).toBe(at);
+    }
+    expect(find('z'.repeat(200_000))).toBe(-1);
+  });
+
+  it.each([
+    ['with Buffer', <T>(run: () => T) => run()],
+    ['without Buffer', withoutBuffer],
+  ])('finds a copy after the head wherever the latin1 pieces of a byte page are cut, %s', (_how, around) => {
+    // Pieces of 4, 8, 16, 32 and 64 KB, each after the first starting the marker's length less one before the last one's end.
+    const ends = [4096, 12_268, 28_632, 61_380];
+    const head = '<head></head><body>';
+    const copy = '<script data-hubspot-identify>x()</script>';
+    for (const end of ends) {
+      for (let marker = end - 25; marker <= end + 5; marker++) {
+        const before = marker - head.length - '<script '.length;
+        const html = `${head}${'x'.repeat(before)}${copy}${'y'.repeat(70_000)}</body>`;
+        const bytes = new Uint8Array(Buffer.from(html));
+        expect(around(() => injectIntoBytes(bytes, TAG).outcome), `marker at ${marker}`).toBe('present');
+        const text = new Uint8Array(Buffer.from(html.replace(copy, `<!--${copy}-->`)));
+        expect(around(() => injectIntoBytes(text, TAG).outcome), `marker at ${marker + 4}, in a comment`).toBe('injected');
+      }
+    }
   });
 });
