@@ -32,10 +32,10 @@ export function latin1(bytes: Uint8Array, from = 0, to = bytes.length): string {
   return latin1Decoder.decode(bytes.subarray(from, to));
 }
 
-/** The first latin1 piece of bytes a Latin1Reader makes; each next is twice as long, up to MAX_PIECE. */
+/** The first latin1 piece of a page's bytes a Latin1Reader makes, for a head; each next is twice as long, up to MAX_PIECE. */
 const FIRST_PIECE = 4 * 1024;
 /** Past 128 KB a string is a large object to V8, and making one in a loop took 60 times longer a byte. */
-const MAX_PIECE = 64 * 1024;
+export const MAX_PIECE = 64 * 1024;
 
 /** Feeds a scanner bytes through latin1 pieces, each made once, so only what it reads is decoded. */
 export class Latin1Reader {
@@ -43,18 +43,20 @@ export class Latin1Reader {
   #text = '';
   /** The byte offset of #text. */
   #at = 0;
-  #size = FIRST_PIECE;
+  #size: number;
 
-  constructor(bytes: Uint8Array) {
+  /** `firstPiece`: FIRST_PIECE for a page's start, where the scanner stops early; MAX_PIECE for bytes it reads whole. */
+  constructor(bytes: Uint8Array, firstPiece = FIRST_PIECE) {
     this.#bytes = bytes;
+    this.#size = firstPiece;
   }
 
-  /** Makes #text a piece holding `bytes[from..from + need)`, unless it is one already. */
-  #piece(from: number, need: number): void {
+  /** Makes #text a piece holding `bytes[from..from + need)`, unless it is one already; a new one is `size` long. */
+  #piece(from: number, need: number, size = this.#size): void {
     if (from >= this.#at && from - this.#at + need <= this.#text.length) return;
     this.#at = from;
-    this.#text = latin1(this.#bytes, from, Math.min(this.#bytes.length, from + this.#size));
-    this.#size = Math.min(MAX_PIECE, this.#size * 2);
+    this.#text = latin1(this.#bytes, from, Math.min(this.#bytes.length, from + size));
+    this.#size = Math.min(MAX_PIECE, size * 2);
   }
 
   /**
@@ -75,9 +77,10 @@ export class Latin1Reader {
   /** The index of the next occurrence of our marker from `from`, in any ASCII case, or -1: see findMarkerInBytes. */
   findMarker(from: number): number {
     if (!nodeBuffer()) return horspool(this.#bytes, from, this.#bytes.length);
-    // In the pieces the scanner reads too, each next one overlapping the last by the marker's length less one.
+    // In the pieces the scanner reads too (the rest of the page is searched whole, not a head at a
+    // time), each next one overlapping the last by the marker's length less one.
     while (from + LAST < this.#bytes.length) {
-      this.#piece(from, LAST + 1);
+      this.#piece(from, LAST + 1, MAX_PIECE);
       const found = findMarker(this.#text, from - this.#at);
       if (found !== -1) return this.#at + found;
       from = this.#at + this.#text.length - LAST;
@@ -93,8 +96,11 @@ export function allocate(length: number): Uint8Array {
 
 const encoder = new TextEncoder();
 
+/** The UTF-8 of `text`; one pass for ASCII, into Buffer's pool where there is one (a small Uint8Array of its own costs more than encoding it). */
 export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
+  const out = allocate(text.length);
+  const { read, written } = encoder.encodeInto(text, out);
+  return read === text.length ? out.subarray(0, written) : encoder.encode(text);
 }
 
 /** `bytes` with `insert` at `index`, in one new array. */
@@ -103,6 +109,17 @@ export function spliceBytes(bytes: Uint8Array, index: number, insert: Uint8Array
   out.set(bytes.subarray(0, index), 0);
   out.set(insert, index);
   out.set(bytes.subarray(index), index + insert.length);
+  return out;
+}
+
+/** `bytes` with the UTF-8 of `tag` at `index`, in one new array, the tag written straight into it. */
+export function spliceText(bytes: Uint8Array, index: number, tag: string): Uint8Array {
+  // Our tags are ASCII, a byte a char; any other is encoded on its own first.
+  const out = allocate(bytes.length + tag.length);
+  const { read, written } = encoder.encodeInto(tag, out.subarray(index, index + tag.length));
+  if (read < tag.length || written < tag.length) return spliceBytes(bytes, index, utf8(tag));
+  out.set(bytes.subarray(0, index), 0);
+  out.set(bytes.subarray(index), index + tag.length);
   return out;
 }
 
@@ -176,7 +193,8 @@ function horspool(bytes: Uint8Array, from: number, to: number): number {
  * the one before by the marker's length less one: twice as fast as Horspool's in JavaScript.
  */
 export function findMarkerInBytes(bytes: Uint8Array, from = 0, to = bytes.length): number {
-  if (!nodeBuffer()) return horspool(bytes, from, to);
+  // A few bytes (a chunk boundary) cost less to search than to view.
+  if (to - from < 256 || !nodeBuffer()) return horspool(bytes, from, to);
   for (let at = from; at + LAST < to; at += MAX_PIECE - LAST) {
     const end = Math.min(to, at + MAX_PIECE);
     const found = findMarker(latin1(bytes, at, end));

@@ -28,7 +28,7 @@
 // itself, as it read every stream before: searching them too would cost more than it saves, and
 // keeping more would hold on to memory a long page has sent. Nothing held back from the output is
 // ever more than a tag, or our own element.
-import { allocate, findMarkerInBytes, Latin1Reader, utf8 } from './bytes.js';
+import { allocate, findMarkerInBytes, Latin1Reader, MAX_PIECE, utf8 } from './bytes.js';
 import { Landmarks, type InjectOutcome } from './inject.js';
 import { HtmlScanner, MARKER, MAX_TAG } from './scanner.js';
 
@@ -74,7 +74,7 @@ function openScriptTag(bytes: Uint8Array, from: number): number {
 }
 
 export class StreamingInjector {
-  readonly #tag: Uint8Array;
+  readonly #tag: string;
   readonly #marks = new Landmarks();
   /** Our elements the scanner found after the insertion point, as [start, end) offsets. */
   readonly #copies: Array<[number, number]> = [];
@@ -98,7 +98,7 @@ export class StreamingInjector {
   outcome: InjectOutcome | undefined;
 
   constructor(tag: string) {
-    this.#tag = utf8(tag);
+    this.#tag = tag;
   }
 
   /** The `<meta>` Content-Security-Policy values before the insertion point (see Injection), once the script is on the page. */
@@ -117,7 +117,8 @@ export class StreamingInjector {
     let sent = at;
     // Where in the chunk what the scanner has not read starts.
     let unreadFrom = 0;
-    const reader = new Latin1Reader(chunk);
+    // Before the insertion point the scanner may stop early in a chunk; after it, it reads chunks whole.
+    const reader = new Latin1Reader(chunk, this.outcome === undefined ? undefined : MAX_PIECE);
     if (this.outcome === undefined) {
       unreadFrom = reader.read(this.#scanner, 0, chunk.length);
       if (this.#marks.present) {
@@ -127,13 +128,13 @@ export class StreamingInjector {
       }
       const place = this.#marks.place;
       if (place === -1) return this.#release(out, data, sent, this.#scanner.holdFrom);
-      out.push(data.subarray(0, place - at), this.#tag);
+      out.push(data.subarray(0, place - at), utf8(this.#tag));
       sent = place;
       this.outcome = 'injected';
     }
     const fresh = chunk.subarray(unreadFrom);
-    if (this.#mustRead(fresh)) {
-      for (const piece of this.#unread) new Latin1Reader(piece).read(this.#scanner, 0, piece.length);
+    if (this.#mustRead(fresh, () => reader.findMarker(unreadFrom) !== -1)) {
+      for (const piece of this.#unread) new Latin1Reader(piece, MAX_PIECE).read(this.#scanner, 0, piece.length);
       reader.read(this.#scanner, unreadFrom, chunk.length);
       this.#unread = [];
       this.#unreadBytes = 0;
@@ -166,11 +167,11 @@ export class StreamingInjector {
     return held.length > 0 ? [held] : [];
   }
 
-  /** Whether the scanner must read `fresh` (and catch up first), after the insertion point. */
-  #mustRead(fresh: Uint8Array): boolean {
+  /** Whether the scanner must read `fresh` (and catch up first), after the insertion point; `hasMarker` searches it. */
+  #mustRead(fresh: Uint8Array, hasMarker: () => boolean): boolean {
     if (this.#long || (this.#unread.length === 0 && this.#scanner.holdFrom !== -1)) return true;
     if (this.#unreadBytes + fresh.length > MAX_UNREAD) return (this.#long = true);
-    if (findMarkerInBytes(fresh) !== -1) return true;
+    if (hasMarker()) return true;
     return this.#carry.length > 0 && findMarkerInBytes(concat(this.#carry, fresh.subarray(0, MARKER.length - 1))) !== -1;
   }
 

@@ -9,7 +9,7 @@
 // the scanner and once by the search, so the cost stays linear in the page whatever it holds.
 // Bytes (of any ASCII-compatible charset) are scanned through latin1 views of a growing piece of the
 // head at a time, so the rest is never copied; their marker search runs over the bytes themselves.
-import { encodeSpliced, findMarker, Latin1Reader, spliceBytes, utf8 } from './bytes.js';
+import { encodeSpliced, findMarker, Latin1Reader, spliceText } from './bytes.js';
 import { HtmlScanner, MARKER, type ScanListener } from './scanner.js';
 
 export type InjectOutcome = 'injected' | 'present' | 'no-insertion-point';
@@ -106,5 +106,5 @@ export function injectIntoHtmlAsBytes(html: string, tag: string): Injection & { 
 export function injectIntoBytes(bytes: Uint8Array, tag: string): Injection & { body: Uint8Array } {
   const marks = scanBytes(bytes);
   const outcome = marks.outcome;
-  return marks.report({ body: outcome === 'injected' ? spliceBytes(bytes, marks.place, utf8(tag)) : bytes, outcome });
+  return marks.report({ body: outcome === 'injected' ? spliceText(bytes, marks.place, tag) : bytes, outcome });
 }
