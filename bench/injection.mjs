@@ -155,7 +155,7 @@ if (current.encodeSpliced) {
       pair(() => current.injectIntoHtmlAsBytes(html, TAG).body.length),
       pair(() => stream(current, bytes)),
       time(() => bytes.toString('latin1').length, () => latin1Decoder.decode(bytes).length).map(µs).join(' / '),
-      pair(() => current.findMarkerInBytes(bytes, index)),
+      pair(() => new current.Latin1Reader(bytes).findMarker(index)),
       time(() => encodeWithBuffer(html, index, TAG), () => current.encodeSpliced(html, index, TAG).length).map(µs).join(' / '),
     ];
     console.log(`| ${label} | ${cells.join(' | ')} |`);

@@ -8,7 +8,8 @@
 // attribute value, a textarea or a template (the script goes in). Each char is read at most once by
 // the scanner and once by the search, so the cost stays linear in the page whatever it holds.
 // Bytes (of any ASCII-compatible charset) are scanned through latin1 views of a growing piece of the
-// head at a time, so the rest is never copied; their marker search runs over the bytes themselves.
+// head at a time; the rest is searched in latin1 views too where Buffer makes them cheaply, else
+// over the bytes themselves (bytes.ts).
 import { encodeSpliced, findMarker, Latin1Reader, spliceText } from './bytes.js';
 import { HtmlScanner, MARKER, type ScanListener } from './scanner.js';
 
