@@ -1,4 +1,4 @@
-// Injection cost alone: normal pages by size, the byte paths with and without Node's Buffer, and pathological pages at 256 KB and 1 MB.
+// Injection cost alone: normal pages by size, pathological pages at 256 KB and 1 MB, and the byte paths with and without Node's Buffer.
 // Run after `npm run build`: node bench/injection.mjs (BENCH_BUDGET_MS per case, 300 by default;
 // BENCH_NORMAL_ONLY=1 skips the pathological pages; BENCH_BEFORE=<a build's dist directory> times that
 // build beside this one, their rounds alternating, and prints both as before / after).
@@ -129,7 +129,28 @@ for (const [label, size] of sizes) {
   console.log(`| ${label} | ${read} of ${html.length} | ${cells.join(' | ')} |`);
 }
 
-// The byte paths as a runtime without Buffer runs them, and the Buffer-based ways weighed for each step.
+// After the normal pages: a megabyte of pathological page leaves a heap that slows what is timed after it.
+if (!process.env.BENCH_NORMAL_ONLY) {
+  console.log(`\nPathological pages, ns per byte${sides}: linear when it stays flat from 256 KB to 1 MB.`);
+  console.log('| page | size | string | bytes | stream (16 KB chunks) |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const [kind, make] of Object.entries(pathological)) {
+    for (const size of [256 * KB, 1024 * KB]) {
+      const html = make(size);
+      const bytes = Buffer.from(html, 'latin1');
+      const perByte = (ns) => fixed(ns / size, 2);
+      const cells = [
+        both((build) => () => build.injectIntoHtml(html, TAG).html.length, perByte),
+        both((build) => () => build.injectIntoBytes(bytes, TAG).body.length, perByte),
+        both((build) => () => stream(build, bytes), perByte),
+      ];
+      console.log(`| ${kind} | ${size / KB} KB | ${cells.join(' | ')} |`);
+    }
+  }
+}
+
+// Last, the byte paths as a runtime without Buffer runs them, and the Buffer-based ways weighed for each
+// step: taking the global Buffer away and back deoptimised what read it, and slowed all timed after.
 const latin1Decoder = new TextDecoder('latin1');
 /** The Buffer way to encode a page with the tag spliced in: measure it, then write the three parts. */
 function encodeWithBuffer(html, index, tag) {
@@ -159,25 +180,5 @@ if (current.encodeSpliced) {
       time(() => encodeWithBuffer(html, index, TAG), () => current.encodeSpliced(html, index, TAG).length).map(µs).join(' / '),
     ];
     console.log(`| ${label} | ${cells.join(' | ')} |`);
-  }
-}
-
-// Last: a megabyte of pathological page leaves a heap that slows what is timed after it.
-if (!process.env.BENCH_NORMAL_ONLY) {
-  console.log(`\nPathological pages, ns per byte${sides}: linear when it stays flat from 256 KB to 1 MB.`);
-  console.log('| page | size | string | bytes | stream (16 KB chunks) |');
-  console.log('| --- | --- | --- | --- | --- |');
-  for (const [kind, make] of Object.entries(pathological)) {
-    for (const size of [256 * KB, 1024 * KB]) {
-      const html = make(size);
-      const bytes = Buffer.from(html, 'latin1');
-      const perByte = (ns) => fixed(ns / size, 2);
-      const cells = [
-        both((build) => () => build.injectIntoHtml(html, TAG).html.length, perByte),
-        both((build) => () => build.injectIntoBytes(bytes, TAG).body.length, perByte),
-        both((build) => () => stream(build, bytes), perByte),
-      ];
-      console.log(`| ${kind} | ${size / KB} KB | ${cells.join(' | ')} |`);
-    }
   }
 }
