@@ -107,7 +107,7 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** `bytes` with `insert` at `index`, in one new array. */
-export function spliceBytes(bytes: Uint8Array, index: number, insert: Uint8Array): Uint8Array {
+function spliceBytes(bytes: Uint8Array, index: number, insert: Uint8Array): Uint8Array {
   const out = allocate(bytes.length + insert.length);
   out.set(bytes.subarray(0, index), 0);
   out.set(insert, index);
