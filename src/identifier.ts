@@ -3,6 +3,7 @@ import { HubSpotIdentifyError } from './errors.js';
 import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
 import { StreamingInjector } from './html/inject-stream.js';
 import { resetScriptTag, scriptBody, wrapScript, type WidgetSettings } from './html/script.js';
+import { metaPolicyBlocksScript, scriptHashSource } from './http/csp.js';
 import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions } from './options.js';
 import { createReporter, type Report } from './report.js';
@@ -68,7 +69,14 @@ export interface Core<Req = unknown, Res = unknown> {
   /** The logout script element, for the first anonymous page after an identified one. */
   resetTag(nonce: string | undefined): string;
   /** Says once when a page had nowhere to inject. */
-  noteOutcome(outcome: InjectOutcome | undefined): void;
+  noteOutcome(outcome: InjectOutcome | undefined, injected?: Injected): void;
+}
+
+/** What was injected where, for the `<meta>` policy check: the policies found before it, the element, and its nonce. */
+export interface Injected {
+  metaPolicies?: readonly string[] | undefined;
+  tag: string;
+  nonce?: string | null | undefined;
 }
 
 /** What an identity carries besides its public fields: kept per cached entry, not per request. */
@@ -101,6 +109,14 @@ function makeIdentity(fields: Omit<Identity, 'scriptTag'>, built: Built, variant
 }
 
 const builtOf = (identity: Identity): Built | undefined => (identity as Partial<Internal>)[BUILT];
+
+/** Whether one of a page's own `<meta>` policies blocks the injected element (its nonce, else its hash, judged). */
+function metaPoliciesBlock({ metaPolicies, tag }: Injected): boolean {
+  const open = tag.indexOf('>');
+  const nonce = /\snonce="([^"]*)"/.exec(tag.slice(0, open))?.[1];
+  const script = { nonce, hash: scriptHashSource(tag.slice(open + 1, tag.lastIndexOf('</'))) };
+  return metaPolicies!.some((policy) => metaPolicyBlocksScript(policy, script));
+}
 
 /** The core behind every adapter and createIdentifier(). */
 export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdentifyOptions<Req, Res>): Core<Req, Res> {
@@ -197,10 +213,14 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     return null;
   };
 
-  const noteOutcome = (outcome: InjectOutcome | undefined) => {
+  const noteOutcome = (outcome: InjectOutcome | undefined, injected?: Injected) => {
     if (outcome === 'no-insertion-point') {
       report(new HubSpotIdentifyError('HSI_NO_INSERTION_POINT',
         'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.'));
+    }
+    if (outcome === 'injected' && injected?.metaPolicies && metaPoliciesBlock(injected)) {
+      report(new HubSpotIdentifyError('HSI_CSP_BLOCKS_SCRIPT',
+        "A page's own <meta http-equiv=\"Content-Security-Policy\"> blocks the injected script, so the widget stays anonymous there. Give the middleware the page's nonce (the nonce option), or send the policy as a header, where the script's hash is added."));
     }
   };
 
@@ -226,27 +246,30 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
 
     inject(html, identity, options) {
       if (!identity || typeof html !== 'string') return html;
-      const result = injectIntoHtml(html, tagOf(identity, options));
-      noteOutcome(result.outcome);
+      const tag = tagOf(identity, options);
+      const result = injectIntoHtml(html, tag);
+      noteOutcome(result.outcome, { metaPolicies: result.metaPolicies, tag });
       return result.html;
     },
 
     injectBytes(body, identity, options) {
       if (!identity) return body;
-      const result = injectIntoBytes(body as Buffer, tagOf(identity, options));
-      noteOutcome(result.outcome);
+      const tag = tagOf(identity, options);
+      const result = injectIntoBytes(body, tag);
+      noteOutcome(result.outcome, { metaPolicies: result.metaPolicies, tag });
       return result.body;
     },
 
     injectStream(identity, options) {
-      const injector = new StreamingInjector(tagOf(identity, options));
+      const tag = tagOf(identity, options);
+      const injector = new StreamingInjector(tag);
       return new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           for (const piece of injector.push(chunk)) controller.enqueue(piece);
         },
         flush(controller) {
           for (const piece of injector.end()) controller.enqueue(piece);
-          noteOutcome(injector.outcome);
+          noteOutcome(injector.outcome, { metaPolicies: injector.metaPolicies, tag });
         },
       });
     },

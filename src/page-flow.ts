@@ -18,7 +18,7 @@ import type { HubSpotIdentifyOptions } from './options.js';
 import { acceptsHtml, isEncoded, isHtml } from './http/page-load.js';
 export { forwardedHttps } from './http/page-load.js';
 import { makePrivate, statusTakesScript, type HeaderAccess } from './http/response-policy.js';
-import { allowScriptByHash, metaPolicyBlocksScript, nonceFreeScriptText, scriptHashSource } from './http/csp.js';
+import { allowScriptByHash, nonceFreeScriptText } from './http/csp.js';
 import { anonymousMarkerStep, carriesMarker, identifiedMarkerStep, mayHoldMarker, readMarkers, resetMarkerCookie, setMarkerCookie } from './http/logout-marker.js';
 import { TOKEN_ROUTE_HEADERS, tokenRouteRefusal } from './http/token-route.js';
 import { checkVisitor, type Visitor, type VisitorInput } from './tokens/visitor.js';
@@ -171,15 +171,6 @@ export class PageFlow<Req, Res> {
     const setCookie = marker !== undefined && identifiedMarkerStep(cookie, this.facts.secure(req), marker) !== 'keep'
       ? setMarkerCookie(marker, this.facts.secure(req)) : undefined;
     return answer(200, { email: identity.email, token: identity.token, expiresAt: identity.expiresAt }, setCookie);
-  }
-
-  /** Says once when a page's own `<meta>` Content-Security-Policy would block the injected script. */
-  checkMetaPolicies(policies: readonly string[], tag: string, nonce: string | undefined): void {
-    const text = nonceFreeScriptText(tag);
-    const script = { nonce, hash: scriptHashSource(text ?? tag.slice(tag.indexOf('>') + 1, tag.lastIndexOf('</'))) };
-    if (!policies.some((policy) => metaPolicyBlocksScript(policy, script))) return;
-    this.core.report(new HubSpotIdentifyError('HSI_CSP_BLOCKS_SCRIPT',
-      "A page's own <meta http-equiv=\"Content-Security-Policy\"> blocks the injected script, so the widget stays anonymous there. Give the middleware the page's nonce (the nonce option), or send the policy as a header, where the script's hash is added."));
   }
 
   /** Says, once per kind, a failure of one of the app's functions: the page renders anonymous. */
@@ -452,8 +443,7 @@ export class Visit<Req, Res> {
    * script; whether the page takes the script (injected, or printed by its template).
    */
   noteOutcome(outcome: InjectOutcome | undefined, metaPolicies?: readonly string[]): boolean {
-    this.#flow.core.noteOutcome(outcome);
-    if (metaPolicies && outcome === 'injected') this.#flow.checkMetaPolicies(metaPolicies, this.tag, this.#nonce);
+    this.#flow.core.noteOutcome(outcome, { metaPolicies, tag: this.tag });
     return outcome === 'injected' || outcome === 'present';
   }
 }

@@ -225,7 +225,7 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
       state.injector = undefined;
       const pieces = chunk === undefined || chunk === null || typeof chunk === 'function' ? [] : injector.push(toBytes(chunk, encoding));
       pieces.push(...injector.end());
-      state.visit.noteOutcome(injector.outcome);
+      state.visit.noteOutcome(injector.outcome, injector.metaPolicies);
       // The injector is cleared, so our write hook passes these already-injected pieces straight on.
       for (const piece of pieces.slice(0, -1)) this.write(asBuffer(piece));
       const last = pieces[pieces.length - 1];

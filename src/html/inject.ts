@@ -1,75 +1,111 @@
-// Where HTML is rewritten: a pure function that places the script before the loader, </head> or </body>.
-import { HtmlScanner } from './scanner.js';
+// Where HTML is rewritten: pure functions of strings and bytes that put the script before the first of the loader, </head> or </body>.
+//
+// The page is read as a browser reads it only up to that place: the scanner stops there, which on
+// most pages is the end of the head. The rest is only searched natively for our marker attribute (a
+// copy of the script that the template printed itself). Only where the marker occurs does the
+// scanner read on, from where it stopped to that occurrence, to tell a real element (the page keeps
+// its own copy and nothing is injected: 'present') from the same text in a comment, a script, an
+// attribute value, a textarea or a template (the script goes in). Each char is read at most once by
+// the scanner and once by the search, so the cost stays linear in the page whatever it holds.
+// Bytes (of any ASCII-compatible charset) are scanned through latin1 views of a growing piece of the
+// head at a time; the rest is searched in latin1 views too where Buffer makes them cheaply, else
+// over the bytes themselves (bytes.ts).
+import { encodeSpliced, findMarker, Latin1Reader, spliceText } from './bytes.js';
+import { HtmlScanner, MARKER, type ScanListener } from './scanner.js';
 
 export type InjectOutcome = 'injected' | 'present' | 'no-insertion-point';
 
-/** What a whole page holds, as the scanner read it: the first of each place, or -1. */
-interface PageMarks {
-  loader: number;
-  headEnd: number;
-  bodyEnd: number;
-  ours: boolean;
+/** What an injection did, besides the body it gives back. */
+export interface Injection {
+  outcome: InjectOutcome;
+  /**
+   * The policies of `<meta http-equiv="Content-Security-Policy">` tags (outside templates) the page
+   * holds before the insertion point, or before its own copy of the script, character references
+   * decoded; absent when there is none, or nowhere to inject.
+   */
+  metaPolicies?: string[];
 }
 
-/** Scans a whole page (a string, or bytes in their latin1 view) in one chunk. */
-function markPage(text: string): PageMarks {
-  const marks: PageMarks = { loader: -1, headEnd: -1, bodyEnd: -1, ours: false };
-  new HtmlScanner((kind, start) => {
-    if (kind === 'ours') marks.ours = true;
-    else if (kind === 'loader' && marks.loader === -1) marks.loader = start;
-    else if (kind === 'head-end' && marks.headEnd === -1) marks.headEnd = start;
-    else if (kind === 'body-end' && marks.bodyEnd === -1) marks.bodyEnd = start;
-  }).write(text);
+/** What the scanner finds on its way to the insertion point; its listener stops the scan there, or at our own element. */
+export class Landmarks {
+  /** Where the script goes: the `<` of the loader tag, `</head>` or `</body>`, whichever comes first; -1 while none. */
+  place = -1;
+  /** The page carries our element (before the place, or, read on to a marker, after it). */
+  present = false;
+  policies: string[] | undefined;
+
+  readonly listen: ScanListener = (kind, start, _end, policy) => {
+    if (kind === 'ours') return (this.present = true);
+    if (this.place !== -1 || kind === 'ours-element') return false;
+    if (kind === 'meta-policy') (this.policies ??= []).push(policy!);
+    else this.place = start;
+    return this.place !== -1;
+  };
+
+  get outcome(): InjectOutcome {
+    if (this.present) return 'present';
+    return this.place === -1 ? 'no-insertion-point' : 'injected';
+  }
+
+  /** `result` with the meta policies, when there are any and a script is on the page. */
+  report<T extends Injection>(result: T): T {
+    if (this.policies && result.outcome !== 'no-insertion-point') result.metaPolicies = this.policies;
+    return result;
+  }
+}
+
+/**
+ * After the insertion point: the scanner, stopped at `from` in `text`, reads on only to each
+ * occurrence of the marker, so the listener hears of a real copy of our element.
+ */
+function readOnToMarkers(scanner: HtmlScanner, marks: Landmarks, text: string, from: number): void {
+  for (let found = findMarker(text, from); found !== -1 && !marks.present; found = findMarker(text, from)) {
+    from = scanner.write(text, from, found + MARKER.length);
+  }
+}
+
+function scanText(html: string): Landmarks {
+  const marks = new Landmarks();
+  const scanner = new HtmlScanner(marks.listen);
+  const stop = scanner.write(html);
+  if (marks.outcome === 'injected') readOnToMarkers(scanner, marks, html, stop);
   return marks;
 }
 
-/** Where the script goes in a whole page: the loader tag, else </head>, else </body>; -1 for nowhere. */
-function pick(marks: PageMarks): number {
-  if (marks.loader !== -1) return marks.loader;
-  return marks.headEnd !== -1 ? marks.headEnd : marks.bodyEnd;
-}
-
-/** Where the script goes in `html` (before that offset), or -1. */
-export function insertionIndex(html: string): number {
-  return pick(markPage(html));
-}
-
-/** Whether the page already carries our script element (a template printed `hsIdentity.scriptTag`). */
-export function hasScript(html: string): boolean {
-  return markPage(html).ours;
+function scanBytes(bytes: Uint8Array): Landmarks {
+  const marks = new Landmarks();
+  const scanner = new HtmlScanner(marks.listen);
+  const reader = new Latin1Reader(bytes);
+  let at = reader.read(scanner, 0, bytes.length);
+  if (marks.outcome !== 'injected') return marks;
+  for (let found = reader.findMarker(at); found !== -1 && !marks.present; found = reader.findMarker(at)) {
+    at = reader.read(scanner, at, found + MARKER.length);
+  }
+  return marks;
 }
 
 /** Inserts `tag` into `html` once; says what it did. */
-export function injectIntoHtml(html: string, tag: string): { html: string; outcome: InjectOutcome } {
-  const marks = markPage(html);
-  if (marks.ours) return { html, outcome: 'present' };
-  const index = pick(marks);
-  if (index === -1) return { html, outcome: 'no-insertion-point' };
-  return { html: html.slice(0, index) + tag + html.slice(index), outcome: 'injected' };
+export function injectIntoHtml(html: string, tag: string): Injection & { html: string } {
+  const marks = scanText(html);
+  const outcome = marks.outcome;
+  const body = outcome === 'injected' ? html.slice(0, marks.place) + tag + html.slice(marks.place) : html;
+  return marks.report({ html: body, outcome });
 }
 
 /**
  * The same rewrite of a string page, as the UTF-8 bytes a server sends: scanned as a string, then
- * encoded once straight into one buffer. Encoding the spliced string instead first copies the whole
- * page to flatten it, which costs about half as much again as the scan.
+ * encoded once straight into one array. Encoding the spliced string instead first copies the whole
+ * page to flatten it.
  */
-export function injectIntoHtmlAsBytes(html: string, tag: string): { body: Buffer; outcome: InjectOutcome } {
-  const marks = markPage(html);
-  const index = marks.ours ? -1 : pick(marks);
-  if (index === -1) return { body: Buffer.from(html, 'utf8'), outcome: marks.ours ? 'present' : 'no-insertion-point' };
-  // `index` is at a `<`, so the two halves split no surrogate pair and encode as the whole would.
-  const body = Buffer.allocUnsafe(Buffer.byteLength(html, 'utf8') + Buffer.byteLength(tag, 'utf8'));
-  let at = body.write(html.slice(0, index), 0, 'utf8');
-  at += body.write(tag, at, 'utf8');
-  body.write(html.slice(index), at, 'utf8');
-  return { body, outcome: 'injected' };
+export function injectIntoHtmlAsBytes(html: string, tag: string): Injection & { body: Uint8Array } {
+  const marks = scanText(html);
+  const outcome = marks.outcome;
+  return marks.report({ body: encodeSpliced(html, outcome === 'injected' ? marks.place : -1, tag), outcome });
 }
 
-/** The same rewrite over bytes of any ASCII-compatible charset; `tag` is written as UTF-8. */
-export function injectIntoBytes(body: Buffer, tag: string): { body: Buffer; outcome: InjectOutcome } {
-  const marks = markPage(body.toString('latin1'));
-  if (marks.ours) return { body, outcome: 'present' };
-  const index = pick(marks);
-  if (index === -1) return { body, outcome: 'no-insertion-point' };
-  return { body: Buffer.concat([body.subarray(0, index), Buffer.from(tag, 'utf8'), body.subarray(index)]), outcome: 'injected' };
+/** The same rewrite over bytes of any ASCII-compatible charset; `tag` is written as UTF-8. The very same bytes when nothing is injected. */
+export function injectIntoBytes(bytes: Uint8Array, tag: string): Injection & { body: Uint8Array } {
+  const marks = scanBytes(bytes);
+  const outcome = marks.outcome;
+  return marks.report({ body: outcome === 'injected' ? spliceText(bytes, marks.place, tag) : bytes, outcome });
 }

@@ -4,12 +4,16 @@
 // chunks, so a cut anywhere gives the same result and no byte is read twice. Offsets count chars
 // from the start of the first chunk: fed a latin1 view of bytes, they are byte offsets. It knows
 // only ASCII markup, so any other char, including each byte of a multi-byte character, is text.
+// Its listener may stop it right after a tag it reports, and a later write picks up from there in
+// the same state: callers read a page as a browser only up to the insertion point, then only to
+// where a native search found our marker (see inject.ts and inject-stream.ts).
 //
 // What it follows from the tokenizer: comments (with their abrupt and `--!>` endings), bogus
 // comments and doctypes, tags with quoted and unquoted attribute values, the raw-text and RCDATA
 // elements, `<plaintext>`, and script data with its escaped and double-escaped states. From tree
 // construction it takes only `<template>` nesting: nothing inside a template counts. Foreign
-// content (`<svg>`, `<math>`) is read as HTML.
+// content (`<svg>`, `<math>`) is read as HTML. Besides the places for the script and our own
+// element, it reports the policies of `<meta http-equiv="Content-Security-Policy">` tags.
 
 /** What the scanner reports: `start` is the offset of the tag's `<`, `end` the offset just past its `>`. */
 export type ScanKind =
@@ -20,20 +24,27 @@ export type ScanKind =
   /** A `<script>` start tag carrying our marker attribute. */
   | 'ours'
   /** The whole element of the last 'ours' (through its `</script>`), when it spans at most MAX_OURS_ELEMENT chars. */
-  | 'ours-element';
+  | 'ours-element'
+  /** A `<meta http-equiv="Content-Security-Policy">` start tag with a content: the policy comes as the fourth argument. */
+  | 'meta-policy';
 
-export type ScanListener = (kind: ScanKind, start: number, end: number) => void;
+/** Called for each thing found; returning true stops the scan just past that tag's `>`. */
+export type ScanListener = (kind: ScanKind, start: number, end: number, policy?: string) => boolean | void;
 
 /** A tag longer than this (from `<` to `>`) is not looked at: a stream holds back no more than that for one tag. */
 export const MAX_TAG = 4096;
 /** Our own script element is dropped from a stream only when it is at most this long. */
-export const MAX_OURS_ELEMENT = 16 * 1024;
+const MAX_OURS_ELEMENT = 16 * 1024;
 
 const LOADER_ID = 'hs-script-loader';
 const LOADER_SRC = /^[\t\n\f\r ]*(?:[a-z][a-z0-9+.-]*:)?[/\\]{2}js(?:-[a-z0-9]+)?\.hs-scripts\.com\.?(?:[:/\\?#]|[\t\n\f\r ]*$)/i;
-const MARKER = 'data-hubspot-identify';
-/** Enough of a src value to read its host. */
+/** The attribute that marks our own script element (SCRIPT_MARKER in script.ts, which imports what this file must not). */
+export const MARKER = 'data-hubspot-identify';
+/** Enough of a src, id or http-equiv value to read it. */
 const MAX_VALUE = 256;
+/** A meta policy longer than this is not reported: a stream keeps no more than that of one attribute value. */
+export const MAX_POLICY = 16 * 1024;
+const CSP = 'content-security-policy';
 
 // Tokenizer states.
 const DATA = 0;
@@ -92,19 +103,27 @@ const HEAD_NAME = nameCode('head');
 const BODY_NAME = nameCode('body');
 const TEMPLATE_NAME = nameCode('template');
 const PLAINTEXT_NAME = nameCode('plaintext');
+const META_NAME = nameCode('meta');
 /** Elements whose content is text up to their own end tag (RAWTEXT and RCDATA, and noscript as a scripting browser reads it). */
 const RAW_TEXT_NAMES = new Set(['style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'title', 'textarea'].map(nameCode));
 /** Tags that may change the tokenizer's state or be reported: every other tag is skipped whole when it can be. */
-const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME, PLAINTEXT_NAME, ...RAW_TEXT_NAMES]);
+const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME, PLAINTEXT_NAME, META_NAME, ...RAW_TEXT_NAMES]);
+
+const CHARS_READ_WRAP = 2 ** 30 - 1;
 
 const isAlpha = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
 
 export class HtmlScanner {
+  static #charsRead = 0;
   readonly #listener: ScanListener;
   #state = DATA;
-  /** Offset of chunk[0]. */
+  /** Offset just past the last char read. */
   #base = 0;
+  /** During a write, the offset of the text's index 0. */
+  #shift = 0;
+  /** Set when the listener asked to stop. */
+  #stopped = false;
   /** Offset of the `<` of the tag being read. */
   #tagStart = 0;
   #endTag = false;
@@ -115,13 +134,15 @@ export class HtmlScanner {
   /** Where a mismatched end tag in raw text returns to: RAWTEXT, SCRIPT or SCRIPT_ESC. */
   #rawReturn = RAWTEXT;
   #templateDepth = 0;
-  /** Attributes are read only for a `<script>` start tag. */
-  #tracking = false;
+  /** Attributes are read only for a `<script>` or `<meta>` start tag outside templates: its name, else 0. */
+  #tracked = 0;
   #attrName = '';
   #attrValue = '';
-  #attr: 'id' | 'src' | undefined;
+  #attr: 'id' | 'src' | 'http-equiv' | 'content' | undefined;
   #id: string | undefined;
   #src: string | undefined;
+  #httpEquiv: string | undefined;
+  #content: string | undefined;
   #marked = false;
   /** Offset of the `<` of our own script element while inside it, else -1. */
   #oursStart = -1;
@@ -132,9 +153,23 @@ export class HtmlScanner {
     this.#listener = listener;
   }
 
-  /** Offset just past the last char scanned. */
-  get position(): number {
-    return this.#base;
+  /**
+   * Chars read by every scanner so far, modulo 2^30: what tests count to show a page is read only as
+   * far as it must be. It wraps so it stays one of V8's small integers: past them, a counter that
+   * did not slowed every scan after it 2.7 times.
+   */
+  static get charsRead(): number {
+    return HtmlScanner.#charsRead;
+  }
+
+  /** Whether the last write ended because the listener asked it to. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Whether the scanner is inside a tag, between its `<` and its `>`: what it reports on the tag is still to come. */
+  get inTag(): boolean {
+    return this.#state >= TAG_OPEN && this.#state <= SELF_CLOSING;
   }
 
   /**
@@ -168,12 +203,20 @@ export class HtmlScanner {
     }
   }
 
-  /** Scans the next chunk, calling the listener for each thing found, in order. */
-  write(chunk: string): void {
+  /**
+   * Reads `chunk` from index `from`, the stream's next chars, calling the listener for each thing found,
+   * in order; returns the index it stopped at. It stops just past a tag whose listener returned true,
+   * else once it has reached `to` (a soft bound: a native search or a tag under way may carry it further,
+   * never past the chunk), so a caller can read on to a point without reading any char twice.
+   */
+  write(chunk: string, from = 0, to = chunk.length): number {
     const length = chunk.length;
+    const limit = to < length ? to : length;
     let state = this.#state;
-    let i = 0;
-    while (i < length) {
+    let i = from;
+    this.#shift = this.#base - from;
+    this.#stopped = false;
+    scan: while (i < limit) {
       const c = chunk.charCodeAt(i);
       switch (state) {
         case DATA: {
@@ -182,7 +225,7 @@ export class HtmlScanner {
             i = length;
             continue;
           }
-          this.#tagStart = this.#base + lt;
+          this.#tagStart = this.#shift + lt;
           state = TAG_OPEN;
           i = lt + 1;
           continue;
@@ -225,10 +268,15 @@ export class HtmlScanner {
           this.#name = name;
           this.#nameLetters = letters;
           if (i === length) continue;
-          this.#tracking = !this.#endTag && name === SCRIPT_NAME && this.#templateDepth === 0;
+          this.#tracked = !this.#endTag && (name === SCRIPT_NAME || name === META_NAME) && this.#templateDepth === 0 ? name : 0;
           const d = chunk.charCodeAt(i);
-          if (d === 0x3e) state = this.#emitTag(i);
-          else state = d === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME;
+          if (d === 0x3e) {
+            state = this.#emitTag(i);
+            if (this.#stopped) {
+              i++;
+              break scan;
+            }
+          } else state = d === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME;
           break;
         }
         case BEFORE_ATTR_NAME:
@@ -247,6 +295,7 @@ export class HtmlScanner {
           } else {
             state = this.#emitTag(end - 1);
             i = end;
+            if (this.#stopped) break scan;
           }
           continue;
         }
@@ -332,7 +381,7 @@ export class HtmlScanner {
             i = length;
             continue;
           }
-          this.#tagStart = this.#base + lt;
+          this.#tagStart = this.#shift + lt;
           state = state === SCRIPT ? SCRIPT_LT : RAWTEXT_LT;
           i = lt + 1;
           continue;
@@ -369,8 +418,12 @@ export class HtmlScanner {
           }
           if (this.#name === this.#rawName && (isSpace(c) || c === 0x2f || c === 0x3e)) {
             // The element's own end tag: read on as a tag (it may carry attributes).
-            this.#tracking = false;
+            this.#tracked = 0;
             state = c === 0x3e ? this.#emitTag(i) : c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME;
+            if (this.#stopped) {
+              i++;
+              break scan;
+            }
             break;
           }
           state = this.#rawReturn;
@@ -392,7 +445,7 @@ export class HtmlScanner {
         case SCRIPT_ESC:
           if (c === 0x2d) state = SCRIPT_ESC_DASH;
           else if (c === 0x3c) {
-            this.#tagStart = this.#base + i;
+            this.#tagStart = this.#shift + i;
             state = SCRIPT_ESC_LT;
           }
           break;
@@ -400,7 +453,7 @@ export class HtmlScanner {
         case SCRIPT_ESC_DASH_DASH:
           if (c === 0x2d) state = SCRIPT_ESC_DASH_DASH;
           else if (c === 0x3c) {
-            this.#tagStart = this.#base + i;
+            this.#tagStart = this.#shift + i;
             state = SCRIPT_ESC_LT;
           } else state = c === 0x3e && state === SCRIPT_ESC_DASH_DASH ? SCRIPT : SCRIPT_ESC;
           break;
@@ -449,7 +502,9 @@ export class HtmlScanner {
       i++;
     }
     this.#state = state;
-    this.#base += length;
+    this.#base = this.#shift + i;
+    HtmlScanner.#charsRead = (HtmlScanner.#charsRead + i - from) & CHARS_READ_WRAP;
+    return i;
   }
 
   /**
@@ -459,7 +514,7 @@ export class HtmlScanner {
    */
   #attributes(chunk: string, i: number, state: number): number {
     const length = chunk.length;
-    const tracking = this.#tracking;
+    const tracking = this.#tracked !== 0;
     while (i < length) {
       const c = chunk.charCodeAt(i);
       switch (state) {
@@ -589,7 +644,7 @@ export class HtmlScanner {
         i++;
         continue;
       }
-      this.#tracking = false;
+      this.#tracked = 0;
       i = this.#attributes(chunk, i + 1, c === 0x2f ? SELF_CLOSING : BEFORE_ATTR_NAME);
       if (i === -1) return lt;
     }
@@ -603,6 +658,8 @@ export class HtmlScanner {
     this.#marked = false;
     this.#id = undefined;
     this.#src = undefined;
+    this.#httpEquiv = undefined;
+    this.#content = undefined;
     this.#attr = undefined;
   }
 
@@ -611,27 +668,39 @@ export class HtmlScanner {
     this.#nameLetters++;
   }
 
-  /** An attribute name is complete: note whether it is one of ours (the first of a name counts, as in a browser). */
+  /** An attribute name is complete: note whether it is one we read (the first of a name counts, as in a browser). */
   #nameAttribute(): void {
     const name = this.#attrName.toLowerCase();
     this.#attr = undefined;
-    if (name === MARKER) this.#marked = true;
-    else if (name === 'id' && this.#id === undefined) {
-      this.#attr = 'id';
-      this.#id = '';
-    } else if (name === 'src' && this.#src === undefined) {
-      this.#attr = 'src';
-      this.#src = '';
+    if (this.#tracked === SCRIPT_NAME) {
+      if (name === MARKER) this.#marked = true;
+      else if (name === 'id' && this.#id === undefined) {
+        this.#attr = 'id';
+        this.#id = '';
+      } else if (name === 'src' && this.#src === undefined) {
+        this.#attr = 'src';
+        this.#src = '';
+      }
+    } else if (name === 'http-equiv' && this.#httpEquiv === undefined) {
+      this.#attr = 'http-equiv';
+      this.#httpEquiv = '';
+    } else if (name === 'content' && this.#content === undefined) {
+      this.#attr = 'content';
+      this.#content = '';
     }
   }
 
   #takeValue(chunk: string, from: number, to: number): void {
-    if (this.#attr && this.#attrValue.length < MAX_VALUE) this.#attrValue += chunk.slice(from, Math.min(to, from + MAX_VALUE));
+    // One char past the limit is kept, so a value over it is known to be.
+    const limit = this.#attr === 'content' ? MAX_POLICY + 1 : MAX_VALUE;
+    if (this.#attr && this.#attrValue.length < limit) this.#attrValue += chunk.slice(from, Math.min(to, from + limit - this.#attrValue.length));
   }
 
   #endValue(): void {
     if (this.#attr === 'id') this.#id = this.#attrValue;
     else if (this.#attr === 'src') this.#src = this.#attrValue;
+    else if (this.#attr === 'http-equiv') this.#httpEquiv = this.#attrValue;
+    else if (this.#attr === 'content') this.#content = this.#attrValue;
     this.#attr = undefined;
     this.#attrValue = '';
   }
@@ -639,30 +708,40 @@ export class HtmlScanner {
   /** The tag whose `>` is at chunk index `at` is complete: report it and return the state it leads to. */
   #emitTag(at: number): number {
     const start = this.#tagStart;
-    const end = this.#base + at + 1;
+    const end = this.#shift + at + 1;
     const name = this.#name;
     const counts = this.#templateDepth === 0 && end - start <= MAX_TAG;
     if (this.#endTag) {
       if (name === SCRIPT_NAME && this.#oursStart !== -1) {
         const oursStart = this.#oursStart;
         this.#oursStart = -1;
-        if (end - oursStart <= MAX_OURS_ELEMENT) this.#listener('ours-element', oursStart, end);
+        if (end - oursStart <= MAX_OURS_ELEMENT) this.#stopped = this.#listener('ours-element', oursStart, end) === true;
       } else if (name === TEMPLATE_NAME) {
         if (this.#templateDepth > 0) this.#templateDepth--;
-      } else if (counts && name === HEAD_NAME) this.#listener('head-end', start, end);
-      else if (counts && name === BODY_NAME) this.#listener('body-end', start, end);
+      } else if (counts && name === HEAD_NAME) this.#stopped = this.#listener('head-end', start, end) === true;
+      else if (counts && name === BODY_NAME) this.#stopped = this.#listener('body-end', start, end) === true;
       return DATA;
     }
     if (name === SCRIPT_NAME) {
-      if (this.#tracking && counts) {
+      if (this.#tracked !== 0 && counts) {
         if (this.#marked) {
           this.#oursStart = start;
-          this.#listener('ours', start, end);
+          this.#stopped = this.#listener('ours', start, end) === true;
         }
-        if (this.#id === LOADER_ID || (this.#src !== undefined && LOADER_SRC.test(this.#src))) this.#listener('loader', start, end);
+        if (!this.#stopped && (this.#id === LOADER_ID || (this.#src !== undefined && LOADER_SRC.test(this.#src)))) {
+          this.#stopped = this.#listener('loader', start, end) === true;
+        }
       }
       this.#rawName = SCRIPT_NAME;
       return SCRIPT;
+    }
+    if (name === META_NAME) {
+      const content = this.#content;
+      // A policy from a meta with an empty content, or another http-equiv, is none (HTML's "Content security policy" pragma).
+      if (this.#tracked !== 0 && content && content.length <= MAX_POLICY && this.#httpEquiv?.toLowerCase() === CSP) {
+        this.#stopped = this.#listener('meta-policy', start, end, decodeCharacterReferences(content)) === true;
+      }
+      return DATA;
     }
     if (RAW_TEXT_NAMES.has(name)) {
       this.#rawName = name;
@@ -672,4 +751,35 @@ export class HtmlScanner {
     else if (name === PLAINTEXT_NAME) return PLAINTEXT;
     return DATA;
   }
+}
+
+// Character references in an attribute value, decoded as the tokenizer does: numeric ones, and the named
+// ones a policy may hold. The other 2,000-odd names of HTML's table are left as written.
+const NAMED: Record<string, string> = { amp: '&', AMP: '&', lt: '<', LT: '<', gt: '>', GT: '>', quot: '"', QUOT: '"', apos: "'", nbsp: '\u00a0' };
+/** Names a browser also decodes without their `;`, unless `=` follows (in an attribute value). */
+const LEGACY = new Set(['amp', 'AMP', 'lt', 'LT', 'gt', 'GT', 'quot', 'QUOT', 'nbsp']);
+/** What `&#128;` to `&#159;` stand for: windows-1252's characters, as HTML decodes them. */
+const C1 = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+const REFERENCE = /&(?:#([0-9]+)|#[xX]([0-9a-fA-F]+)|([a-zA-Z][a-zA-Z0-9]*))(;?)/g;
+
+function codePoint(n: number): string {
+  if (n === 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) return '\ufffd';
+  return String.fromCodePoint(n >= 0x80 && n <= 0x9f ? C1[n - 0x80]! : n);
+}
+
+/** An attribute value as a browser reads it: its numeric and usual named character references decoded. */
+export function decodeCharacterReferences(value: string): string {
+  if (!value.includes('&')) return value;
+  return value.replace(REFERENCE, (whole, decimal?: string, hex?: string, name?: string, semicolon?: string, ...rest: unknown[]) => {
+    if (decimal !== undefined) return codePoint(Number(decimal));
+    if (hex !== undefined) return codePoint(Number.parseInt(hex, 16));
+    const decoded = NAMED[name!];
+    if (decoded === undefined) return whole;
+    if (semicolon) return decoded;
+    const at = (rest[0] as number) + whole.length;
+    return LEGACY.has(name!) && (rest[1] as string)[at] !== '=' ? decoded : whole;
+  });
 }

@@ -16,7 +16,7 @@ export interface Carrier {
   /** Appends the logout marker's Set-Cookie, when the page carries one. */
   deliver(headers: HeaderAccess & { append(name: string, value: string): void }): void;
   /** Says once when the page had nowhere to inject; whether the page takes the script. */
-  noteOutcome(outcome: InjectOutcome | undefined): boolean;
+  noteOutcome(outcome: InjectOutcome | undefined, metaPolicies?: readonly string[]): boolean;
 }
 
 /**
@@ -86,7 +86,7 @@ async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array
     if (!done) return void queued.push(...injector.push(toBytes(value!)));
     ended = true;
     queued.push(...injector.end());
-    takes = carrier.noteOutcome(injector.outcome);
+    takes = carrier.noteOutcome(injector.outcome, injector.metaPolicies);
   };
   if (typeof source === 'string') {
     // As a Response's own stream gives it: an empty text is no chunk at all.

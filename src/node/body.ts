@@ -8,7 +8,7 @@ export interface Injecting {
   /** The script element to inject. */
   readonly tag: string;
   /** Says once when the page had nowhere to inject; whether the page takes the script. */
-  noteOutcome(outcome: InjectOutcome | undefined): boolean;
+  noteOutcome(outcome: InjectOutcome | undefined, metaPolicies?: readonly string[]): boolean;
 }
 
 /** What injecting a body did. */
@@ -34,8 +34,8 @@ export const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ?
  * body when nothing was injected; and whether the page takes the script.
  */
 export function injectWhole(visit: Injecting, body: string | Uint8Array): { body: string | Buffer; delivered: boolean } {
-  const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, visit.tag) : injectIntoBytes(body as Buffer, visit.tag);
-  const delivered = visit.noteOutcome(result.outcome);
+  const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, visit.tag) : injectIntoBytes(body, visit.tag);
+  const delivered = visit.noteOutcome(result.outcome, result.metaPolicies);
   if (result.outcome !== 'injected') return { body: typeof body === 'string' ? body : asBuffer(body), delivered };
   return { body: asBuffer(result.body), delivered };
 }
@@ -66,7 +66,7 @@ export function injectBody(visit: Injecting, body: unknown): Rewritten {
   if (isNodeStream(stream) || isWebStream(stream)) {
     const source = isWebStream(stream) ? Readable.fromWeb(stream as import('node:stream/web').ReadableStream) : stream;
     // pipeline passes a source error on to the injecting stream, where the framework sees it.
-    const injected = pipeline(source, createInjectingStream(visit.tag, (outcome) => visit.noteOutcome(outcome)), () => undefined);
+    const injected = pipeline(source, createInjectingStream(visit.tag, (outcome, metaPolicies) => visit.noteOutcome(outcome, metaPolicies)), () => undefined);
     return { body: injected, streamed: true, delivered: true };
   }
   return { body, streamed: false, delivered: false };

@@ -3,12 +3,13 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { injectIntoHtml } from '../../src/html/inject.js';
-import { createInjectingStream, StreamingInjector } from '../../src/html/inject-stream.js';
+import { MAX_UNREAD, StreamingInjector } from '../../src/html/inject-stream.js';
+import { createInjectingStream } from '../../src/node/inject-stream.js';
 
 const TAG = '<script data-hubspot-identify>x()</script>';
 const LOADER = '<script type="text/javascript" id="hs-script-loader" async defer src="//js.hs-scripts.com/123.js"></script>';
 
-function feed(chunks: Buffer[]): { out: Buffer; outcome: string | undefined } {
+function feed(chunks: Uint8Array[]): { out: Buffer; outcome: string | undefined } {
   const injector = new StreamingInjector(TAG);
   const pieces = chunks.flatMap((chunk) => injector.push(chunk));
   pieces.push(...injector.end());
@@ -112,5 +113,65 @@ describe('StreamingInjector', () => {
     const out = await text(source.pipe(createInjectingStream(TAG, (outcome) => outcomes.push(outcome))));
     expect(out).toBe(`<html><head><title>x</title>${TAG}</head><body>ok</body></html>`);
     expect(outcomes).toEqual(['injected']);
+  });
+
+  describe('after the insertion point', () => {
+    const head = '<head><title>t</title></head><body>';
+    const injected = (body: string) => `<head><title>t</title>${TAG}</head><body>${body}`;
+
+    it('drops a real copy cut anywhere, its marker cut in two or its start in an earlier chunk', () => {
+      const copy = '<script nonce="abc" data-hubspot-identify>x()</script>';
+      const html = `${head}<p>é</p>${copy}<p>日本</p></body>`;
+      const bytes = Buffer.from(html);
+      for (const chunks of splits(bytes, bytes.indexOf('data-hubspot'), 40)) {
+        expect(feed(chunks).out.toString(), `split ${chunks.map((c) => c.length).join('+')}`).toBe(injected('<p>é</p><p>日本</p></body>'));
+      }
+    });
+
+    it.each([
+      ['a comment', `<!-- ${TAG} -->`],
+      ['a script string', `<script>var s = '<script data-hubspot-identify>';</script>`],
+      ['an attribute value', `<div title="${TAG}">d</div>`],
+      ['a textarea', `<textarea>${TAG}</textarea>`],
+      ['a template', `<template>${TAG}</template>`],
+    ])('keeps the same text in %s, cut anywhere', (_where, text) => {
+      const html = `${head}${text}<p>x</p></body>`;
+      const bytes = Buffer.from(html);
+      for (const chunks of splits(bytes, bytes.indexOf('data-hubspot'), 30)) {
+        expect(feed(chunks).out.toString(), `split ${chunks.map((c) => c.length).join('+')}`).toBe(injected(`${text}<p>x</p></body>`));
+      }
+    });
+
+    it('holds back only what may be an unfinished <script start tag', () => {
+      const injector = new StreamingInjector(TAG);
+      const text = (pieces: Uint8Array[]) => Buffer.concat(pieces).toString();
+      expect(text(injector.push(Buffer.from(`${head}<p cla`)))).toBe(`<head><title>t</title>${TAG}</head><body><p cla`);
+      expect(text(injector.push(Buffer.from('ss="a">x</p><SCR')))).toBe('ss="a">x</p>');
+      expect(text(injector.push(Buffer.from('IPT src="a>b" ')))).toBe('');
+      // A `<` at the very end may be one too: read natively, a script body is text like any other.
+      expect(text(injector.push(Buffer.from('async></script><script>if (a <')))).toBe('<SCRIPT src="a>b" async></script><script>if (a ');
+      expect(text(injector.push(Buffer.from(' b) f()</script><p>')))).toBe('< b) f()</script><p>');
+      expect(text(injector.end())).toBe('');
+    });
+
+    it(`drops a real copy past ${MAX_UNREAD} bytes after the head, and keeps every other byte`, () => {
+      const filler = '<p class="a-b">Lorem ipsum — 日本</p>\n'.repeat(Math.ceil((3 * MAX_UNREAD) / 40));
+      const html = `${head}${filler}${TAG}<p>end</p></body>`;
+      const bytes = Buffer.from(html);
+      for (const size of [1000, 4096, 65536]) {
+        const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+        expect(feed(chunks).out.toString()).toBe(injected(`${filler}<p>end</p></body>`));
+      }
+    });
+
+    it('keeps a copy whose start tag was already sent, holding a < in an attribute (the one case the native guess misses): the page runs it twice, to no effect', () => {
+      const copy = '<script title="a<b" data-hubspot-identify>x()</script>';
+      const html = `${head}${copy}</body>`;
+      const cut = Buffer.byteLength(`${head}<script title="a<b" `);
+      const bytes = Buffer.from(html);
+      const { out, outcome } = feed([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      expect(outcome).toBe('injected');
+      expect(out.toString()).toBe(injected(`${copy}</body>`));
+    });
   });
 });
