@@ -72,11 +72,11 @@ export function runSharedCases(harness: Harness): void {
       expect(Number(length)).toBe(Buffer.byteLength(response.text));
     }
 
-    it('injects a logged-in page right before the loader, with Content-Length right and Cache-Control private', async () => {
+    it('injects a logged-in page before the first of the loader, </head> or </body> (here </head>), with Content-Length right and Cache-Control private', async () => {
       const target = await start();
       const response = await get(target, '/page');
       expectIdentified(response);
-      expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf(LOADER));
+      expect(response.text.indexOf('data-hubspot-identify')).toBe(PAGE.indexOf('</head>'));
       expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
       expectLengthRight(response);
       expect(response.headers['cache-control']).toBe('private');
