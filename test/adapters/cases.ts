@@ -76,7 +76,7 @@ export function runSharedCases(harness: Harness): void {
       const target = await start();
       const response = await get(target, '/page');
       expectIdentified(response);
-      expect(response.text.indexOf('data-hubspot-identify')).toBe(PAGE.indexOf('</head>'));
+      expect(response.text.indexOf('<script data-hubspot-identify')).toBe(PAGE.indexOf('</head>'));
       expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
       expectLengthRight(response);
       expect(response.headers['cache-control']).toBe('private');
