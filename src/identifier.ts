@@ -1,8 +1,8 @@
 // The framework-agnostic core: createIdentifier() turns a visitor into an identity, a cached HubSpot token and its script.
 import { HubSpotIdentifyError } from './errors.js';
-import { injectIntoBytes, injectIntoHtml, type InjectOutcome } from './html/inject.js';
+import { injectIntoBytes, injectIntoHtml, type InjectOutcome, type Tag } from './html/inject.js';
 import { StreamingInjector } from './html/inject-stream.js';
-import { resetScriptTag, scriptBody, wrapScript, type WidgetSettings } from './html/script.js';
+import { resetScriptTag, scriptBody, scriptBodyOf, scriptTagParts, serializeForScript, wrapScript, type WidgetSettings } from './html/script.js';
 import { metaPolicyBlocksScript, scriptHashSource } from './http/csp.js';
 import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions } from './options.js';
@@ -66,6 +66,8 @@ export interface Core<Req = unknown, Res = unknown> {
   markerOf(identity: Identity): string | undefined;
   /** The identity whose script resets the widget first: the browser's widget last held someone else. */
   withReset(identity: Identity): Identity;
+  /** The identity's script element as the parts a page injects: for a cached visitor, kept, not built per page. */
+  tagOf(identity: Identity): Tag;
   /** The logout script element, for the first anonymous page after an identified one. */
   resetTag(nonce: string | undefined): string;
   /** Says once when a page had nowhere to inject. */
@@ -83,6 +85,10 @@ export interface Injected {
 interface Built {
   identity: Identity;
   marker: string;
+  /** The settings as the script carries them (ASCII-safe JSON): the element is built from it when read, not kept whole. */
+  json: string;
+  /** The element without a nonce, as its parts (shared text around `json`). */
+  parts: Tag;
 }
 
 const BUILT = Symbol('hubspot-identify.built');
@@ -96,7 +102,8 @@ const VARIANT = Symbol('hubspot-identify.variant');
 // scriptTag is built when read, not kept: a cached visitor holds its settings, not a whole script element each.
 function readScriptTag(this: Internal): string {
   const variant = this[VARIANT];
-  return variant === undefined ? wrapScript(scriptBody(this.settings)) : wrapScript(scriptBody(this.settings, { resetFirst: variant.resetFirst }), variant.nonce);
+  const { json } = this[BUILT];
+  return variant === undefined ? wrapScript(scriptBodyOf(json, false)) : wrapScript(scriptBodyOf(json, variant.resetFirst), variant.nonce);
 }
 
 /** An identity object: its public fields enumerable (JSON, spreading and templates see them all), scriptTag built when read. */
@@ -154,7 +161,8 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     if (known !== undefined && known.identity.email === email && known.identity.token === entry.token
       && known.identity.expiresAt === entry.createdAt + TOKEN_LIFETIME) return known;
     const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: entry.token, loadImmediately: resolved.loadImmediately });
-    const made: Built = { identity: undefined as unknown as Identity, marker: markerValue(accessToken, email) };
+    const json = serializeForScript(settings);
+    const made: Built = { identity: undefined as unknown as Identity, marker: markerValue(accessToken, email), json, parts: scriptTagParts(json) };
     made.identity = makeIdentity({ email, token: entry.token, expiresAt: entry.createdAt + TOKEN_LIFETIME, settings }, made);
     built.set(entry, made);
     return made;
@@ -290,6 +298,14 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
 
     markerOf(identity) {
       return builtOf(identity)?.marker;
+    },
+
+    tagOf(identity) {
+      const internal = identity as Partial<Internal>;
+      const built = internal[BUILT];
+      if (!built) return identity.scriptTag;
+      const variant = internal[VARIANT];
+      return variant === undefined ? built.parts : scriptTagParts(built.json, variant.nonce, variant.resetFirst);
     },
 
     withReset(identity) {

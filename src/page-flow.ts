@@ -11,7 +11,7 @@
 // prints the script itself, so the app waits for the identity before it renders.
 import { HubSpotIdentifyError } from './errors.js';
 import { createCore, type Core, type Identity } from './identifier.js';
-import type { InjectOutcome } from './html/inject.js';
+import type { InjectOutcome, Tag } from './html/inject.js';
 import { StreamingInjector } from './html/inject-stream.js';
 import { isPromise, type MaybePromise } from './maybe-promise.js';
 import type { HubSpotIdentifyOptions } from './options.js';
@@ -27,7 +27,7 @@ export type { HeaderAccess } from './http/response-policy.js';
 export type { Identity } from './identifier.js';
 export { dropConditionals as dropValidators } from './http/cache-headers.js';
 export { rewriteResponse, tokenRouteResponse, withoutValidators } from './http/web-response.js';
-export { keepPrivateOnWriteHead, setHeaders, takeHeaders, filterLaterHeaders } from './http/write-head.js';
+export { keepPrivateOnWriteHead, nodeHeaders as responseHeaders, setHeaders, takeHeaders, filterLaterHeaders } from './http/write-head.js';
 export { makePrivate } from './http/response-policy.js';
 export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode } from './errors.js';
 export { isPromise, type MaybePromise } from './maybe-promise.js';
@@ -49,6 +49,8 @@ export interface FrameworkFacts<Req, Res> {
   nonce(req: Req, res: Res): unknown;
   /** Whether the site is https as the app knows it (the marker cookie is then `__Host-` and Secure). */
   secure(req: Req): boolean;
+  /** Whether the request is known at a glance to be plain http (no TLS, no proxy header), sparing secure(). Default: never known. */
+  plainHttp?(req: Req): boolean;
   /** Shows templates the identity (or null): at the start of every request, and again when a page is identified late. */
   show(req: Req, res: Res, identity: Identity | null): void;
   /** Whether the app asked for the identity it was shown (fetch's identityOf). Default: a template may always have read it. */
@@ -76,7 +78,9 @@ export interface ResponseHeaders extends HeaderAccess {
 const FAILED: unique symbol = Symbol('hubspot-identify.visitor-failed');
 type Resolved = VisitorInput | typeof FAILED;
 
-const SEEN = Symbol.for('hubspot-identify.seen');
+// Shared by every copy of the package in the process (an ESM and a CJS one): a WeakSet, as a property
+// added to the framework's request (whose prototype Express swaps) cost more than the rest of a hit.
+const SEEN: WeakSet<object> = ((globalThis as { [key: symbol]: WeakSet<object> })[Symbol.for('hubspot-identify.seen')] ??= new WeakSet());
 const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Content-Type': 'application/json; charset=utf-8', ...TOKEN_ROUTE_HEADERS });
 
 /**
@@ -85,9 +89,8 @@ const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Conten
  * router, or twice) passes it through, so a visitor is not identified, and HubSpot called, twice.
  */
 function firstPass(request: object): boolean {
-  const seen = request as { [SEEN]?: true };
-  if (seen[SEEN]) return false;
-  seen[SEEN] = true;
+  if (SEEN.has(request)) return false;
+  SEEN.add(request);
   return true;
 }
 
@@ -97,7 +100,8 @@ function firstPass(request: object): boolean {
  */
 interface Carried {
   identity: Identity | null;
-  tag: string;
+  /** The script element, as a string or as its parts. */
+  tag: Tag;
   setCookie?: string;
 }
 
@@ -157,7 +161,7 @@ export class PageFlow<Req, Res> {
   async tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
     const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
       ({ status, headers: ANSWER_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
-    const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.facts.secure(req) });
+    const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.secure(req) });
     if (refusal !== undefined) return answer(403, { error: `Only same-origin requests may read the visitor's token: ${refusal}.` });
     const input = await this.#resolve(req);
     // A resolver that failed (its session store down) is not "logged out": identifyWidget would reset the chat.
@@ -168,8 +172,8 @@ export class PageFlow<Req, Res> {
     if (!identity) return answer(503, { error: 'No identification token could be had; try again later.' });
     const marker = this.#resetOnLogout ? this.core.markerOf(identity) : undefined;
     const cookie = this.facts.header(req, 'cookie');
-    const setCookie = marker !== undefined && identifiedMarkerStep(cookie, this.facts.secure(req), marker) !== 'keep'
-      ? setMarkerCookie(marker, this.facts.secure(req)) : undefined;
+    const secure = this.secure(req);
+    const setCookie = marker !== undefined && identifiedMarkerStep(cookie, secure, marker) !== 'keep' ? setMarkerCookie(marker, secure) : undefined;
     return answer(200, { email: identity.email, token: identity.token, expiresAt: identity.expiresAt }, setCookie);
   }
 
@@ -197,10 +201,20 @@ export class PageFlow<Req, Res> {
     }
   }
 
+  /** Whether the logout marker is on: `resetOnLogout` with `inject` (the reset is a script the page must take). */
+  get resetOnLogout(): boolean {
+    return this.#resetOnLogout;
+  }
+
+  /** Whether the site is https for this request, asking the framework only when the request may be (its own notion costs). */
+  secure(req: Req): boolean {
+    return this.facts.plainHttp?.(req) === true ? false : this.facts.secure(req);
+  }
+
   /** The logout marker's part of a page load: whether it is on for this request, and the request's facts for it. */
   markerContext(req: Req): { cookie: string | undefined; secure: boolean } | undefined {
     if (!this.#resetOnLogout) return undefined;
-    return { cookie: this.facts.header(req, 'cookie'), secure: this.facts.secure(req) };
+    return { cookie: this.facts.header(req, 'cookie'), secure: this.secure(req) };
   }
 
   /** The visitor as the resolver says; FAILED when it throws or rejects (said once). */
@@ -227,6 +241,8 @@ export class PageFlow<Req, Res> {
     }
   }
 }
+
+const joinTag = (tag: Tag): string => (typeof tag === 'string' ? tag : tag.join(''));
 
 /** Whether a resolver's answer names no one (null, undefined, '', false). */
 const namesNoOne = (input: VisitorInput) => input === null || input === undefined || input === '' || input === false;
@@ -305,17 +321,22 @@ export class Visit<Req, Res> {
   /** Shows templates an identity, with the reset first when the browser's widget last held someone else. */
   #show(identity: Identity | null): void {
     if (!identity) return;
-    const context = this.#flow.markerContext(this.#req);
-    const marker = context && this.#flow.core.markerOf(identity);
+    const marker = this.#flow.resetOnLogout ? this.#flow.core.markerOf(identity) : undefined;
     let setCookie: string | undefined;
     let shown = identity;
-    if (context && marker !== undefined) {
-      const step = identifiedMarkerStep(context.cookie, context.secure, marker);
-      if (step !== 'keep') setCookie = setMarkerCookie(marker, context.secure);
-      if (step === 'reset-then-set') shown = this.#flow.core.withReset(identity);
+    if (marker !== undefined) {
+      const cookie = this.#flow.facts.header(this.#req, 'cookie');
+      // The usual page of an https site holds its visitor's __Host- marker, which only https can set:
+      // nothing to do, and no need to work out the scheme.
+      if (cookie === undefined || identifiedMarkerStep(cookie, true, marker) !== 'keep') {
+        const secure = this.#flow.secure(this.#req);
+        const step = identifiedMarkerStep(cookie, secure, marker);
+        if (step !== 'keep') setCookie = setMarkerCookie(marker, secure);
+        if (step === 'reset-then-set') shown = this.#flow.core.withReset(identity);
+      }
     }
     this.identity = shown;
-    this.carried = { identity: shown, tag: shown.scriptTag, setCookie };
+    this.carried = { identity: shown, tag: this.#flow.core.tagOf(shown), setCookie };
     this.#shownEarly ||= this.verdict === undefined && this.#deciding === undefined;
     this.#flow.facts.show(this.#req, this.#res, shown);
   }
@@ -400,7 +421,7 @@ export class Visit<Req, Res> {
     }
     makePrivate(headers);
     if (headers.get('Content-Security-Policy') || headers.get('Content-Security-Policy-Report-Only')) {
-      const scriptText = nonceFreeScriptText(carried.tag);
+      const scriptText = nonceFreeScriptText(joinTag(carried.tag));
       if (scriptText !== undefined) allowScriptByHash(headers, scriptText);
     }
     return (this.verdict = verdict);
@@ -413,6 +434,11 @@ export class Visit<Req, Res> {
 
   /** The script element to inject (after respond() said 'inject'). */
   get tag(): string {
+    return joinTag(this.carried!.tag);
+  }
+
+  /** The same, as the parts a whole body is injected with (no string built for it). */
+  get tagParts(): Tag {
     return this.carried!.tag;
   }
 
@@ -443,7 +469,8 @@ export class Visit<Req, Res> {
    * script; whether the page takes the script (injected, or printed by its template).
    */
   noteOutcome(outcome: InjectOutcome | undefined, metaPolicies?: readonly string[]): boolean {
-    this.#flow.core.noteOutcome(outcome, { metaPolicies, tag: this.tag });
+    if (metaPolicies) this.#flow.core.noteOutcome(outcome, { metaPolicies, tag: this.tag });
+    else this.#flow.core.noteOutcome(outcome);
     return outcome === 'injected' || outcome === 'present';
   }
 }

@@ -35,6 +35,8 @@ const facts: FrameworkFacts<Request, Response> = {
   host: (req) => req.get('host'),
   nonce: (_req, res) => (res.locals as Record<string, unknown>)['cspNonce'],
   secure: (req) => req.secure,
+  // No TLS and nothing a trusted proxy could say: http, without Express's trust-proxy look-up.
+  plainHttp: (req) => !(req.socket as { encrypted?: boolean }).encrypted && req.headers['x-forwarded-proto'] === undefined && req.headers.forwarded === undefined,
   show: (_req, res, identity) => { res.locals.hsIdentity = identity; },
 };
 

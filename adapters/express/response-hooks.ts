@@ -59,6 +59,10 @@ class ResponseState implements ResponseHeaders {
     this.res.appendHeader(name, value);
   }
 
+  names(): string[] {
+    return this.res.getHeaderNames();
+  }
+
   /**
    * Applies the rules once, for a response written in pieces, with its headers as they now stand;
    * a promise while the page waits for its identity.
@@ -136,8 +140,10 @@ function sendWhole(send: Method, res: ServerResponse, state: ResponseState, verd
   state.verdict = verdict;
   if (verdict === 'untouched') return send.call(res, body);
   dropValidators(res.req.headers);
-  // No ETag for Express to compute over the whole body: the rules drop it as the headers go out.
-  if (res.getHeader('ETag') === undefined) res.setHeader('ETag', '"hubspot-identify"');
+  // No ETag for Express to compute over the whole body (when its etag setting is on): the rules drop it as the headers go out.
+  if (typeof (res as { app?: { settings?: Record<string, unknown> } }).app?.settings?.['etag fn'] === 'function' && res.getHeader('ETag') === undefined) {
+    res.setHeader('ETag', '"hubspot-identify"');
+  }
   if (verdict === 'inject') {
     const injected = injectWhole(state.visit, body);
     if (injected.delivered) state.visit.deliver(state);

@@ -69,6 +69,7 @@ const headersOf = (reply: FastifyReply): ResponseHeaders => ({
   set: (name, value) => { reply.header(name, value); },
   remove: (name) => { reply.removeHeader(name); },
   append: (name, value) => { reply.header(name, value); },
+  names: () => Object.keys(reply.getHeaders()),
 });
 
 const misused = (fix: string) => new HubSpotIdentifyError('HSI_INVALID_OPTION', fix);

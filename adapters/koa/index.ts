@@ -1,8 +1,8 @@
 // hubspot-identify/koa: the Koa 3 middleware, translating Koa's context to the page flow.
 import type { Context, Middleware } from 'koa';
 import {
-  assertCalledAsFactory, createPageFlow, dropValidators, isPromise, keepPrivateOnWriteHead, withForget,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type ResponseHeaders, type Visit,
+  assertCalledAsFactory, createPageFlow, dropValidators, isPromise, keepPrivateOnWriteHead, responseHeaders, withForget,
+  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type Visit,
 } from '../../src/page-flow.js';
 import { injectBody } from '../../src/node/body.js';
 
@@ -36,7 +36,7 @@ const facts: FrameworkFacts<Context, Context> = {
 /** Applies the visit's rules as the response goes out: private, injected, the logout marker appended when the page took the script. */
 async function respond(ctx: Context, visit: Visit<Context, Context>): Promise<void> {
   if (ctx.headerSent) return;
-  const headers = ctx.response as unknown as ResponseHeaders;
+  const headers = responseHeaders(ctx.res);
   const decided = visit.respond(ctx.status, headers);
   const verdict = isPromise(decided) ? await decided : decided;
   if (verdict === 'untouched' || ctx.headerSent) return;

@@ -132,10 +132,11 @@ export function spliceText(bytes: Uint8Array, index: number, tag: string): Uint8
  * array is sized for text that is mostly one byte a char and grown once for text that is not, so the
  * page is never measured before it is encoded.
  */
-export function encodeSpliced(html: string, index: number, tag: string): Uint8Array {
-  const parts = index === -1 ? [html] : [html.slice(0, index), tag, html.slice(index)];
+export function encodeSpliced(html: string, index: number, tag: string | readonly string[]): Uint8Array {
+  const parts = index === -1 ? [html] : typeof tag === 'string' ? [html.slice(0, index), tag, html.slice(index)] : [html.slice(0, index), ...tag, html.slice(index)];
   // UTF-16 units still to encode.
-  let units = html.length + (index === -1 ? 0 : tag.length);
+  let units = 0;
+  for (const part of parts) units += part.length;
   let out = allocate(units + (units >> 3) + 16);
   let written = 0;
   for (const part of parts) {

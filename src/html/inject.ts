@@ -84,11 +84,19 @@ function scanBytes(bytes: Uint8Array): Landmarks {
   return marks;
 }
 
+/**
+ * The script element to insert: one string, or its parts in order (a cached visitor's element is kept
+ * as shared parts around its settings, so no page builds, and then copies, the whole element).
+ */
+export type Tag = string | readonly string[];
+
+const joined = (tag: Tag): string => (typeof tag === 'string' ? tag : tag.join(''));
+
 /** Inserts `tag` into `html` once; says what it did. */
-export function injectIntoHtml(html: string, tag: string): Injection & { html: string } {
+export function injectIntoHtml(html: string, tag: Tag): Injection & { html: string } {
   const marks = scanText(html);
   const outcome = marks.outcome;
-  const body = outcome === 'injected' ? html.slice(0, marks.place) + tag + html.slice(marks.place) : html;
+  const body = outcome === 'injected' ? html.slice(0, marks.place) + joined(tag) + html.slice(marks.place) : html;
   return marks.report({ html: body, outcome });
 }
 
@@ -97,15 +105,15 @@ export function injectIntoHtml(html: string, tag: string): Injection & { html: s
  * encoded once straight into one array. Encoding the spliced string instead first copies the whole
  * page to flatten it.
  */
-export function injectIntoHtmlAsBytes(html: string, tag: string): Injection & { body: Uint8Array } {
+export function injectIntoHtmlAsBytes(html: string, tag: Tag): Injection & { body: Uint8Array } {
   const marks = scanText(html);
   const outcome = marks.outcome;
   return marks.report({ body: encodeSpliced(html, outcome === 'injected' ? marks.place : -1, tag), outcome });
 }
 
 /** The same rewrite over bytes of any ASCII-compatible charset; `tag` is written as UTF-8. The very same bytes when nothing is injected. */
-export function injectIntoBytes(bytes: Uint8Array, tag: string): Injection & { body: Uint8Array } {
+export function injectIntoBytes(bytes: Uint8Array, tag: Tag): Injection & { body: Uint8Array } {
   const marks = scanBytes(bytes);
   const outcome = marks.outcome;
-  return marks.report({ body: outcome === 'injected' ? spliceText(bytes, marks.place, tag) : bytes, outcome });
+  return marks.report({ body: outcome === 'injected' ? spliceText(bytes, marks.place, joined(tag)) : bytes, outcome });
 }

@@ -42,7 +42,24 @@ export interface ScriptOptions {
 
 /** The script element's source for these settings. */
 export function scriptBody(settings: WidgetSettings, options: ScriptOptions = {}): string {
-  return `${IDENTIFY}(window,${serializeForScript(settings)},${options.resetFirst === true});`;
+  return scriptBodyOf(serializeForScript(settings), options.resetFirst === true);
+}
+
+/** The script element's source for settings already serialised with serializeForScript (kept per cached visitor). */
+export function scriptBodyOf(settingsJson: string, resetFirst: boolean): string {
+  return `${IDENTIFY}(window,${settingsJson},${resetFirst});`;
+}
+
+const PREFIX = `<script ${SCRIPT_MARKER}>${IDENTIFY}(window,`;
+const SUFFIX = [',false);</script>', ',true);</script>'] as const;
+
+/**
+ * The element scriptTag() makes for settings serialised already, as its parts in order: shared text
+ * around the settings, so a page injects a cached visitor's element without building it whole.
+ */
+export function scriptTagParts(settingsJson: string, nonce?: string | null, resetFirst = false): readonly [string, string, string] {
+  const prefix = nonce ? `<script ${SCRIPT_MARKER} nonce="${escapeAttribute(nonce)}">${IDENTIFY}(window,` : PREFIX;
+  return [prefix, settingsJson, SUFFIX[resetFirst ? 1 : 0]];
 }
 
 /** The whole `<script>` element around a body from scriptBody(), with the CSP nonce when there is one. */

@@ -9,6 +9,8 @@ export interface HeaderAccess {
   get(name: string): unknown;
   set(name: string, value: string | string[]): void;
   remove(name: string): void;
+  /** The names of the headers set, lower-cased, where the framework keeps that list: one look instead of one per header. */
+  names?(): string[];
 }
 
 /** Statuses whose HTML body may carry the script: 200 and error pages; never 204, 206, 304 or a redirect. */
@@ -27,15 +29,20 @@ export const VALIDATORS = ['ETag', 'Last-Modified'];
  * cache reuses it and no 304 crosses visitors.
  */
 export function makePrivate(headers: HeaderAccess): void {
-  headers.set('Cache-Control', privateCacheControl(headers.get('Cache-Control')));
+  const current = headers.get('Cache-Control');
+  const value = privateCacheControl(current);
+  if (value !== current) headers.set('Cache-Control', value);
   // Expires is a lifetime too (HTTP/1.0 caches, and any cache when Cache-Control has no max-age).
-  headers.remove('Expires');
-  for (const name of SHARED_CACHE_HEADERS) headers.remove(name);
-  for (const name of VALIDATORS) headers.remove(name);
+  if (headers.names) {
+    for (const name of headers.names()) if (DROPPED.has(name)) headers.remove(name);
+    return;
+  }
+  for (const name of DROPPED_NAMES) headers.remove(name);
 }
 
+const DROPPED_NAMES = ['Expires', ...SHARED_CACHE_HEADERS, ...VALIDATORS];
 // The same rules, one header at a time, by lower-cased name: for headers set after makePrivate ran.
-const DROPPED = new Set(['expires', ...SHARED_CACHE_HEADERS, ...VALIDATORS].map((name) => name.toLowerCase()));
+const DROPPED = new Set(DROPPED_NAMES.map((name) => name.toLowerCase()));
 
 /** What a header set on a private response becomes: Cache-Control made private, undefined for one it may not carry, else the value. */
 export function privateHeaderValue(name: string, value: unknown): unknown {
@@ -44,4 +51,3 @@ export function privateHeaderValue(name: string, value: unknown): unknown {
   return DROPPED.has(lower) ? undefined : value;
 }
 
-// The CSP rules live in csp.ts; re-exported for request-identifier.ts, which imports them from here.

@@ -1,5 +1,6 @@
 // The web-standard side of the response rules (fetch handlers, Hono): Request validators, Response headers and ReadableStream bodies.
 import { StreamingInjector } from '../html/inject-stream.js';
+import { injectIntoHtmlAsBytes } from '../html/inject.js';
 import { isPromise, type MaybePromise } from '../maybe-promise.js';
 import type { InjectOutcome } from '../html/inject.js';
 import type { HeaderAccess } from './response-policy.js';
@@ -11,6 +12,8 @@ export interface Carrier {
   respond(status: number, headers: HeaderAccess): MaybePromise<'untouched' | 'private' | 'inject'>;
   /** The script element to inject. */
   readonly tag: string;
+  /** The same as the parts a whole body is injected with. */
+  readonly tagParts: string | readonly string[];
   /** Whether the page carries the logout marker's Set-Cookie, which waits until the body shows it takes the script. */
   readonly marks: boolean;
   /** Appends the logout marker's Set-Cookie, when the page carries one. */
@@ -39,6 +42,11 @@ function copyOnWrite(original: Headers): HeaderAccess & { append(name: string, v
     append: (name, value) => writable().append(name, value),
     remove: (name) => {
       if (current().has(name)) writable().delete(name);
+    },
+    names: () => {
+      const names: string[] = [];
+      current().forEach((_value, name) => names.push(name));
+      return names;
     },
     copy: () => copy,
   };
@@ -71,13 +79,12 @@ interface InjectedBody {
 }
 
 /**
- * The source's HTML with the script injected; bytes in, bytes out. What the source has at hand is
- * injected at once: a whole page (the usual string body, or the very text an adapter saw the app
- * answer with) comes back as one buffer, which runtimes write in one go, without a stream per
- * response. The rest, if any, follows as a stream injected on the fly, picking up the read in flight.
- * Placed by the streaming rules either way, as every web body may be a stream.
+ * The body stream's HTML with the script injected; bytes in, bytes out. What the source has at hand
+ * is injected at once: a whole page (a string or bytes Response) comes back as one buffer, which
+ * runtimes write in one go, without a stream per response. The rest, if any, follows as a stream
+ * injected on the fly, picking up the read in flight.
  */
-async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array | string> | string): Promise<InjectedBody> {
+async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array | string>): Promise<InjectedBody> {
   const injector = new StreamingInjector(carrier.tag);
   const queued: Uint8Array[] = [];
   let ended = false;
@@ -88,14 +95,9 @@ async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array
     queued.push(...injector.end());
     takes = carrier.noteOutcome(injector.outcome, injector.metaPolicies);
   };
-  if (typeof source === 'string') {
-    // As a Response's own stream gives it: an empty text is no chunk at all.
-    if (source !== '') took(false, source);
-    took(true, undefined);
-  }
-  const reader = typeof source === 'string' ? undefined : source.getReader();
+  const reader = source.getReader();
   let inFlight: Promise<ReadableStreamReadResult<Uint8Array | string>> | undefined;
-  while (!ended && reader) {
+  while (!ended) {
     const read = reader.read();
     // A read that fails is left in flight: the stream below fails with it, where the runtime sees it.
     const result = await readyNow(read).catch(() => undefined);
@@ -106,7 +108,7 @@ async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array
     took(result.done, result.value);
   }
   const takesScript = () => (ended ? takes : injector.outcome === 'injected' || injector.outcome === 'present');
-  if (ended || !reader) return { body: concat(queued), delivered: takesScript };
+  if (ended) return { body: concat(queued), delivered: takesScript };
   // One read at a time, whoever asks: the stream pulls as soon as it is made, and delivered() must
   // see that first chunk, not wait for the next (a streamed page's rest, maybe seconds later).
   let stepping: Promise<void> | undefined;
@@ -183,7 +185,14 @@ function rewritten(carrier: Carrier, response: Response, headers: ReturnType<typ
     if (verdict !== 'inject') return answer(text ?? response.body);
     // The new length is known once injected (a whole body), or only at the end (a stream). HEAD (no body) announces what GET sends.
     changed.delete('Content-Length');
-    const source = text ?? response.body;
+    if (text !== undefined) {
+      // A known text is injected here and now, into one buffer with its length: no stream, no await.
+      const injected = injectIntoHtmlAsBytes(text, carrier.tagParts);
+      if (carrier.noteOutcome(injected.outcome, injected.metaPolicies)) carrier.deliver(headers);
+      changed.set('Content-Length', String(injected.body.length));
+      return answer(injected.body as BodyInit);
+    }
+    const source = response.body;
     if (source === null) {
       carrier.deliver(headers);
       return answer(null);

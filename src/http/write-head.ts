@@ -26,12 +26,14 @@ export function takeHeaders(rest: unknown[]): object | undefined {
   return rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null ? (rest.pop() as object) : undefined;
 }
 
-/** A Node response's own headers, as the shared rules read them. */
-export function nodeHeaders(res: ServerResponse): HeaderAccess {
+/** A Node response's own headers, as the shared rules read them, appending too. */
+export function nodeHeaders(res: ServerResponse): HeaderAccess & { append(name: string, value: string): void } {
   return {
+    append: (name, value) => { res.appendHeader(name, value); },
     get: (name) => res.getHeader(name),
     set: (name, value) => { res.setHeader(name, value); },
     remove: (name) => { res.removeHeader(name); },
+    names: () => res.getHeaderNames(),
   };
 }
 

@@ -1,12 +1,14 @@
 // Rewrites a response body as Node frameworks hold it (Express's res.send, Koa's ctx.body, Fastify's payload): a string, bytes, a Node or web stream, a Response or Blob.
 import { pipeline, Readable } from 'node:stream';
-import { injectIntoBytes, injectIntoHtmlAsBytes, type InjectOutcome } from '../html/inject.js';
+import { injectIntoBytes, injectIntoHtmlAsBytes, type InjectOutcome, type Tag } from '../html/inject.js';
 import { createInjectingStream } from './inject-stream.js';
 
 /** What the page flow's Visit gives a body rewrite. */
 export interface Injecting {
   /** The script element to inject. */
   readonly tag: string;
+  /** The same as the parts a whole body is injected with. */
+  readonly tagParts: Tag;
   /** Says once when the page had nowhere to inject; whether the page takes the script. */
   noteOutcome(outcome: InjectOutcome | undefined, metaPolicies?: readonly string[]): boolean;
 }
@@ -34,7 +36,7 @@ export const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ?
  * body when nothing was injected; and whether the page takes the script.
  */
 export function injectWhole(visit: Injecting, body: string | Uint8Array): { body: string | Buffer; delivered: boolean } {
-  const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, visit.tag) : injectIntoBytes(body, visit.tag);
+  const result = typeof body === 'string' ? injectIntoHtmlAsBytes(body, visit.tagParts) : injectIntoBytes(body, visit.tagParts);
   const delivered = visit.noteOutcome(result.outcome, result.metaPolicies);
   if (result.outcome !== 'injected') return { body: typeof body === 'string' ? body : asBuffer(body), delivered };
   return { body: asBuffer(result.body), delivered };
