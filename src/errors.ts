@@ -38,7 +38,9 @@ export type HubSpotIdentifyErrorCode =
   /** A page's own `<meta http-equiv="Content-Security-Policy">` blocks the injected script (no nonce or hash of it, no `'unsafe-inline'`). */
   | 'HSI_CSP_BLOCKS_SCRIPT'
   /** The token store (Redis) failed or did not answer within `timeout`: the in-memory cache is used meanwhile. */
-  | 'HSI_STORE_UNAVAILABLE';
+  | 'HSI_STORE_UNAVAILABLE'
+  /** Something failed inside hubspot-identify itself (a bug, or a runtime's object it did not expect): the response went out as the app made it. */
+  | 'HSI_INTERNAL_ERROR';
 
 export interface HubSpotIdentifyErrorDetails {
   /** HTTP status HubSpot answered with, when it answered. */

@@ -147,18 +147,38 @@ export class PageFlow<Req, Res> {
    * instance of the middleware already saw), which goes on untouched.
    */
   visit(req: Req, res: Res): Visit<Req, Res> | undefined {
-    if (!firstPass(req as object)) return undefined;
-    this.facts.show(req, res, null);
-    if (!this.#pageLoad(req)) return undefined;
-    // A nonce function that throws leaves no way to run the script under the page's policy: the page goes anonymous.
-    const nonce = this.#nonce(req, res);
-    if (nonce === FAILED) return undefined;
-    const input = this.#resolve(req);
-    return input === FAILED ? undefined : new Visit(this, req, res, input, nonce);
+    try {
+      if (!firstPass(req as object)) return undefined;
+      this.facts.show(req, res, null);
+      if (!this.#pageLoad(req)) return undefined;
+      // A nonce function that throws leaves no way to run the script under the page's policy: the page goes anonymous.
+      const nonce = this.#nonce(req, res);
+      if (nonce === FAILED) return undefined;
+      const input = this.#resolve(req);
+      return input === FAILED ? undefined : new Visit(this, req, res, input, nonce);
+    } catch (error) {
+      this.internalError(error);
+      return undefined;
+    }
   }
 
-  /** The `tokenRoute` answer: the visitor's token as JSON, for same-origin requests only. */
+  /** Says once that something failed inside the package: the request goes on as the app makes it. */
+  internalError(error: unknown): void {
+    this.core.report(new HubSpotIdentifyError('HSI_INTERNAL_ERROR',
+      `hubspot-identify failed inside (${(error as Error)?.message ?? String(error)}); the response went out as the app made it. Please report it.`, { cause: error }));
+  }
+
+  /** The `tokenRoute` answer: the visitor's token as JSON, for same-origin requests only; never rejects. */
   async tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
+    try {
+      return await this.#answerTokenRoute(req, res);
+    } catch (error) {
+      this.internalError(error);
+      return { status: 503, headers: ANSWER_HEADERS, body: JSON.stringify({ error: 'No identification token could be had; try again later.' }) };
+    }
+  }
+
+  async #answerTokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
     const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
       ({ status, headers: ANSWER_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
     const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.secure(req) });
@@ -178,7 +198,9 @@ export class PageFlow<Req, Res> {
   }
 
   /** Says, once per kind, a failure of one of the app's functions: the page renders anonymous. */
-  failed(what: string, error: unknown): void {
+  failed(what: 'visitor' | 'shouldIdentify' | 'nonce', error: unknown): void {
+    // The app's own function, or our default for it (which reads the framework's request) failing inside.
+    if (this.core.options[what] === undefined) return this.internalError(error);
     this.core.report(new HubSpotIdentifyError('HSI_FUNCTION_FAILED', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
   }
 
@@ -356,10 +378,28 @@ export class Visit<Req, Res> {
   respond(status: number, headers: HeaderAccess): MaybePromise<Verdict> {
     if (this.verdict !== undefined) return this.verdict;
     if (this.#deciding) return this.#deciding;
-    if (!statusTakesScript(status) || !isHtml(headers.get('Content-Type'))) return (this.verdict = 'untouched');
-    const carried = this.#settle();
-    if (!isPromise(carried)) return this.#apply(carried, headers);
-    return (this.#deciding = carried.then((found) => this.#apply(found, headers), () => (this.verdict = 'untouched')));
+    try {
+      if (!statusTakesScript(status) || !isHtml(headers.get('Content-Type'))) return (this.verdict = 'untouched');
+      const carried = this.#settle();
+      if (!isPromise(carried)) return this.#apply(carried, headers);
+      return (this.#deciding = carried.then((found) => this.#decide(found, headers), (error: unknown) => this.#failed(error)));
+    } catch (error) {
+      return this.#failed(error);
+    }
+  }
+
+  #decide(carried: Carried | undefined, headers: HeaderAccess): Verdict {
+    try {
+      return this.#apply(carried, headers);
+    } catch (error) {
+      return this.#failed(error);
+    }
+  }
+
+  /** Anything that fails inside leaves the response as the app made it (said once). */
+  #failed(error: unknown): Verdict {
+    this.#flow.internalError(error);
+    return (this.verdict = 'untouched');
   }
 
   /** What the page carries, once what was under way settles or a late visitor is found. */

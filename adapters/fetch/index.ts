@@ -1,7 +1,7 @@
 // hubspot-identify/fetch: any web-standard (Request) => Response handler: Bun, Deno, Next.js route handlers, workers.
 import {
   createPageFlow, forwardedHttps, HubSpotIdentifyError, rewriteResponse, tokenRouteResponse, withForget, withoutValidators,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type PageFlow, type Visit,
+  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type PageFlow,
 } from '../../src/page-flow.js';
 
 export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
@@ -54,15 +54,6 @@ function fetchFlow(options: FetchOptions | undefined, creator: string): PageFlow
   return createPageFlow(options, facts, COMPRESSION_HINT);
 }
 
-/** The visit of a request, or undefined; anything that goes wrong in ours leaves the request to the app as it came. */
-function visitOf(flow: PageFlow<Request, Request>, request: Request): Visit<Request, Request> | undefined {
-  try {
-    return flow.visit(request, request);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Wraps a fetch handler: identifies page loads, makes `identityOf(request)` available inside it,
  * and injects the script into the HTML it answers. HubSpot failures never reach the response.
@@ -77,7 +68,7 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
     if (flow.isTokenRoute(request)) return tokenRouteResponse(await flow.tokenRoute(request, request), request.method);
     // Wrapped twice (or the copy an outer wrapper handed on): one identification per request.
     if (identities.has(request)) return handler(request, ...rest);
-    const visit = visitOf(flow, request);
+    const visit = flow.visit(request, request);
     if (!visit) return handler(request, ...rest);
     if (visit.ready) await visit.ready;
     // The handler of an identified page load sees no validator, so it cannot answer 304 with someone else's page.

@@ -206,3 +206,21 @@ describe('tokenRouteHandler, called as Next.js calls a route handler', () => {
     expect(failed.headers.get('cache-control')).toBe('no-store');
   });
 });
+
+describe('failing open', () => {
+  it("anything that fails inside answers the app's own Response, said once, never a 500", async () => {
+    const errors: string[] = [];
+    const page = new Response('<html><head></head><body>app</body></html>', { headers: HTML });
+    const handler = withHubSpotIdentify(() => page, options({ onError: (error) => errors.push(error.code) }));
+    // A runtime's own Request whose headers cannot be read: nothing of ours may turn that into a failure of the page.
+    const exotic = new Proxy(pageLoad(), {
+      get(target, key) {
+        if (key === 'headers') throw new Error('headers unavailable');
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    for (let i = 0; i < 2; i++) expect(await handler(exotic)).toBe(page);
+    expect(errors).toEqual(['HSI_INTERNAL_ERROR']);
+  });
+});
