@@ -40,7 +40,7 @@ const after = await settle();
 for (let i = 0; i < VISITORS; i++) await hs.identify(`visitor${i}@example.com`);
 if (minted !== VISITORS) throw new Error(`the cache lost ${minted - VISITORS} visitors`);
 // The empty identifiers too are used after both measurements, so that V8 cannot free them before.
-if (identifiers.some((identifier) => identifier.options.cache.max !== 10_000)) throw new Error('not the default cache.max');
+if (identifiers.some((identifier) => typeof identifier.identify !== 'function')) throw new Error('an empty identifier went missing');
 console.log(JSON.stringify({
   identifiers: IDENTIFIERS,
   bytesPerEmptyIdentifier: Math.round((emptyAfter - emptyBefore) / IDENTIFIERS),
