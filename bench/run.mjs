@@ -205,7 +205,12 @@ async function heapPerVisitor() {
     const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', new URL('./heap.mjs', import.meta.url).pathname], { encoding: 'utf8' });
     return JSON.parse(stdout.trim().split('\n').pop());
   }));
-  return { ...samples[0], bytesPerVisitor: median(samples.map((sample) => sample.bytesPerVisitor)), samples: samples.map((sample) => sample.bytesPerVisitor) };
+  return {
+    ...samples[0],
+    bytesPerVisitor: median(samples.map((sample) => sample.bytesPerVisitor)),
+    bytesPerEmptyIdentifier: median(samples.map((sample) => sample.bytesPerEmptyIdentifier)),
+    samples: samples.map((sample) => sample.bytesPerVisitor),
+  };
 }
 
 /** One token call to the fake HubSpot from here, as a server's fetch makes it: HubSpot's latency as its clients see it. */
@@ -318,5 +323,6 @@ for (const row of await coldPath(hubspot)) {
 
 const heap = await heapPerVisitor();
 console.log(`\nMemory: ${heap.visitors.toLocaleString('en')} cached visitors with ${heap.tokenLength}-character tokens: ${fixed(heap.bytesPerVisitor / 1024)} KB of heap per visitor, median of ${heap.samples.length} processes (${heap.samples.map((bytes) => fixed(bytes / 1024)).join(', ')}) (target under 3 KB): ${heap.bytesPerVisitor < 3072 ? 'met' : 'missed'}`);
+console.log(`Memory: an identifier with nothing cached (${heap.identifiers} of them, default cache.max): ${fixed(heap.bytesPerEmptyIdentifier / 1024)} KB of heap each (target under 20 KB): ${heap.bytesPerEmptyIdentifier < 20 * 1024 ? 'met' : 'missed'}`);
 
 await hubspot.close();
