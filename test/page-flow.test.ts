@@ -1,6 +1,7 @@
 // The page flow on its own, driven by a framework of plain objects: what each response becomes, when it waits, and that a cache hit never does.
 import { describe, expect, it } from 'vitest';
-import { createPageFlow, type FrameworkFacts, type HeaderAccess, type Identity } from '../src/page-flow.js';
+import { headersOf } from './helpers/headers.js';
+import { createPageFlow, type FrameworkFacts, type Identity } from '../src/page-flow.js';
 import { useFakeHubSpot } from './helpers/hubspot.js';
 
 const fake = useFakeHubSpot();
@@ -24,17 +25,6 @@ const facts: FrameworkFacts<Req, Req> = {
   secure: () => false,
   show: (req, _res, identity) => { req.shown.push(identity); },
 };
-
-/** Response headers in a plain map, names lower-cased as Node keeps them. */
-function headersOf(initial: Record<string, string>): HeaderAccess & { all: Record<string, string | string[]> } {
-  const all: Record<string, string | string[]> = Object.fromEntries(Object.entries(initial).map(([name, value]) => [name.toLowerCase(), value]));
-  return {
-    all,
-    get: (name) => all[name.toLowerCase()],
-    set: (name, value) => { all[name.toLowerCase()] = value; },
-    remove: (name) => { delete all[name.toLowerCase()]; },
-  };
-}
 
 const flowWith = (options: object = {}) => createPageFlow<Req, Req>({ accessToken: 'pat-flow', baseUrl: fake().baseUrl, logger: false, ...options }, facts, 'Compress later.');
 const HTML = { 'Content-Type': 'text/html; charset=utf-8' };

@@ -1,19 +1,9 @@
 // The CSP rules for the injected script: its hash goes only into the directive that governs script elements, per policy, and meta policies that would block it are recognised.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { headersOf } from '../helpers/headers.js';
 import { addScriptHash, allowScriptByHash, metaPolicyBlocksScript, nonceFreeScriptText, scriptHashSource } from '../../src/http/csp.js';
 import type { HeaderAccess } from '../../src/http/response-policy.js';
-
-/** Headers in a plain map, names lower-cased as Node keeps them. */
-function headersOf(initial: Record<string, string | string[]>): HeaderAccess & { all: Record<string, string | string[]> } {
-  const all: Record<string, string | string[]> = Object.fromEntries(Object.entries(initial).map(([name, value]) => [name.toLowerCase(), value]));
-  return {
-    all,
-    get: (name) => all[name.toLowerCase()],
-    set: (name, value) => { all[name.toLowerCase()] = value; },
-    remove: (name) => { delete all[name.toLowerCase()]; },
-  };
-}
 
 const SCRIPT = '(function(w){w.x=1})(window)';
 const HASH = `'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'`;

@@ -1,19 +1,9 @@
 // The rules every adapter applies to an identified response, as pure functions over headers.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { headersOf } from '../helpers/headers.js';
 import { dropConditionals, privateCacheControl } from '../../src/http/cache-headers.js';
-import { makePrivate, statusTakesScript, type HeaderAccess } from '../../src/http/response-policy.js';
-
-/** Headers in a plain map, names lower-cased as Node keeps them. */
-function headersOf(initial: Record<string, string | string[]>): HeaderAccess & { all: Record<string, string | string[]> } {
-  const all: Record<string, string | string[]> = Object.fromEntries(Object.entries(initial).map(([name, value]) => [name.toLowerCase(), value]));
-  return {
-    all,
-    get: (name) => all[name.toLowerCase()],
-    set: (name, value) => { all[name.toLowerCase()] = value; },
-    remove: (name) => { delete all[name.toLowerCase()]; },
-  };
-}
+import { makePrivate, statusTakesScript } from '../../src/http/response-policy.js';
 
 const SCRIPT = '(function(w){w.x=1})(window)';
 const HASH = `'sha256-${createHash('sha256').update(SCRIPT).digest('base64')}'`;
