@@ -1,11 +1,13 @@
 // The checks every fetch-style entry passes on every runtime: identified, anonymous, streamed, token routes, logout marker, failing open, and the widget in Chromium.
 import type { Browser } from 'playwright-core';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 
 export const PAGE_LOAD = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const SAME_ORIGIN_FETCH = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
 const REQUEST_TIMEOUT_MS = 15_000;
+/** The longest an app's set-up may take: its runtime installed from the registry, the app installed (and built), started. */
+const SET_UP_TIMEOUT_MS = 600_000;
 
 export interface Get {
   cookie?: string;
@@ -82,11 +84,13 @@ export async function widgetIn(browser: Browser, url: string, email: string | nu
 }
 
 export interface WebEntry {
+  /** Resolves once the app is up or its set-up failed (useFetchApp, useNextApp). */
+  ready: () => Promise<void>;
   /** The running app's origin, e.g. http://127.0.0.1:4321. */
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Browser;
-  /** Paths: an HTML page, a streamed one (its second part a second later, with `late content`), the token routes. */
+  browser: () => Promise<Browser>;
+  /** Paths: an HTML page, a streamed one (its second part half a second later, with `late content`), the token routes. */
   page: string;
   streamed: string;
   /** The `tokenRoute` option of withHubSpotIdentify, where the app sets it. */
@@ -99,9 +103,15 @@ export interface WebEntry {
   inBrowser?: boolean;
 }
 
+/** Waits, before the caller's describe runs its checks, for its app (whose set-up started with the file's others). */
+export function waitForApp(app: Pick<WebEntry, 'ready'>): void {
+  beforeAll(() => app.ready(), SET_UP_TIMEOUT_MS);
+}
+
 /** Declares the checks (as `it`s in the caller's describe) for an app wrapped by hubspot-identify/fetch. */
 export function webEntryCases(entry: WebEntry): void {
   const url = (path: string) => `${entry.origin()}${path}`;
+  waitForApp(entry);
 
   it("identifies a signed-in visitor's page: one script before the loader, a token minted for them, private, no validator, the marker set", async () => {
     const email = 'ada@example.com';
@@ -197,17 +207,17 @@ export function webEntryCases(entry: WebEntry): void {
 }
 
 /** In Chromium: the widget is identified as the visitor, and reset after logout. */
-export function widgetCases(entry: Pick<WebEntry, 'origin' | 'browser' | 'page'>): void {
+function widgetCases(entry: Pick<WebEntry, 'origin' | 'browser' | 'page'>): void {
   const url = (path: string) => `${entry.origin()}${path}`;
 
   it('in Chromium the widget is told who the visitor is, and after logout it is reset', async () => {
     const email = 'browser@example.com';
-    const identified = await widgetIn(entry.browser(), url(entry.page), email);
+    const identified = await widgetIn(await entry.browser(), url(entry.page), email);
     expect(identified.errors).toEqual([]);
     expect(identified.identified).toBe(email);
     expect(identified.identifiedLoads).toBe(1);
     expect(identified.marker).toBeDefined();
-    const loggedOut = await widgetIn(entry.browser(), url(entry.page), null, [identified.marker!]);
+    const loggedOut = await widgetIn(await entry.browser(), url(entry.page), null, [identified.marker!]);
     expect(loggedOut.errors).toEqual([]);
     expect(loggedOut.identified).toBeNull();
     expect(loggedOut.clears).toBe(1);
