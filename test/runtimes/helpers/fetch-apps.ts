@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
@@ -63,7 +63,7 @@ export interface FetchApp {
   ready: () => Promise<void>;
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Promise<Browser>;
+  tab: () => Promise<Page>;
   runtime: () => InstalledRuntime | undefined;
 }
 
@@ -115,7 +115,7 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
     },
     origin: () => (ready(), started!.origin),
     hubspot,
-    browser: () => (ready(), chromium()),
+    tab: () => (ready(), chromium()),
     runtime: () => (ready(), installed),
   };
 }

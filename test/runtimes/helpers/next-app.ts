@@ -1,7 +1,7 @@
 // Builds the Next.js app (test/runtimes/apps/next) with the packed package once, starts it for one test file, and the checks its layout's component passes.
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
@@ -37,7 +37,7 @@ export interface NextApp {
   ready: () => Promise<void>;
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Promise<Browser>;
+  tab: () => Promise<Page>;
 }
 
 /**
@@ -98,7 +98,7 @@ export function useNextApp({ typecheck }: { typecheck: boolean }): NextApp {
     },
     origin: () => (ready(), origin),
     hubspot,
-    browser: () => (ready(), chromium()),
+    tab: () => (ready(), chromium()),
   };
 }
 
@@ -147,7 +147,7 @@ export function layoutComponentCases(app: NextApp, { page, streamed }: { page: s
 
   it('in Chromium, under a nonce CSP and with React hoisting the async loader above it, the widget is told who the visitor is', async () => {
     const email = 'chromium-layout@example.com';
-    const widget = await widgetIn(await app.browser(), url(page), email);
+    const widget = await widgetIn(await app.tab(), url(page), email);
     expect(widget.errors).toEqual([]);
     expect(widget.identified).toBe(email);
     expect(widget.identifiedLoads).toBe(1);
