@@ -3,7 +3,7 @@ import { describe } from 'vitest';
 import { layoutComponentCases, useNextApp } from './helpers/next-app.js';
 import { webEntryCases } from './helpers/web-cases.js';
 
-const app = useNextApp({ typecheck: true });
+const app = useNextApp();
 
 describe('Next.js, Node.js runtime: the root layout renders <HubSpotIdentify> (hubspot-identify/react)', () => {
   layoutComponentCases(app, { page: '/', streamed: '/streamed' });

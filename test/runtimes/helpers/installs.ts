@@ -93,8 +93,15 @@ async function cachedDir(dir: string, make: (partial: string) => Promise<void>):
   return (performance.now() - started) / 1000;
 }
 
+let packing: Promise<string> | undefined;
+
 /** The built package packed as npm publishes it (`npm pack`), once per content of what it packs: the tarball's path. */
-export async function packedPackage(): Promise<string> {
+export function packedPackage(): Promise<string> {
+  // Once per test file (dist/ does not change during a run), and shared by its apps.
+  return (packing ??= pack());
+}
+
+async function pack(): Promise<string> {
   if (!existsSync(join(ROOT, 'dist/esm/src/index.js'))) throw new Error('dist/ is missing: `npm test` builds it first (npm run build).');
   const key = contentKey(ROOT, ['package.json', 'README.md', ...filesUnder(join(ROOT, 'dist')).map((path) => join('dist', path))]);
   const dir = join(CACHE, 'packed', key);
@@ -119,6 +126,9 @@ export interface AppInstall {
   files?: Record<string, string>;
 }
 
+// The apps of one test file share an install in progress rather than racing to make the same one.
+const appInstalls = new Map<string, Promise<{ dir: string; installSeconds: number }>>();
+
 /**
  * An app of test/runtimes/apps with the packed package installed, once per content of the package, the app and
  * what `install` adds: the test files of every runtime serve the same folder, and only read it. Returns the
@@ -129,10 +139,14 @@ export async function installedApp(app: string, { dependencies = {}, files = {} 
   const source = join(APPS, app);
   const key = contentKey(source, filesUnder(source), JSON.stringify({ tarball: relative(CACHE, tarball), dependencies, files }));
   const dir = join(CACHE, 'apps', `${app}-${key}`);
-  const installSeconds = await cachedDir(dir, async (partial) => {
-    cpSync(source, partial, { recursive: true });
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(partial, name), content);
-    await installPackage(partial, tarball, dependencies);
-  });
-  return { dir, installSeconds };
+  let install = appInstalls.get(dir);
+  if (!install) {
+    install = cachedDir(dir, async (partial) => {
+      cpSync(source, partial, { recursive: true });
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(partial, name), content);
+      await installPackage(partial, tarball, dependencies);
+    }).then((installSeconds) => ({ dir, installSeconds }));
+    appInstalls.set(dir, install);
+  }
+  return install;
 }

@@ -19,7 +19,7 @@ export function visitorOf(request: Request): string | null {
  * What the route handlers share. `next build` evaluates the route modules, and with them these handlers: the access
  * token is read per request, so the build needs none (the string default would be read, and missed, at build time).
  */
-export const fetchOptions: FetchOptions = {
+export const hubspotOptions: FetchOptions = {
   accessToken: () => process.env.HUBSPOT_ACCESS_TOKEN,
   baseUrl,
   visitor: visitorOf,
