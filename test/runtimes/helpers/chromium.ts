@@ -12,7 +12,7 @@ async function launch(): Promise<{ browser: Browser; tab: Page }> {
 }
 
 /** For an app's set-up: the file's tab, opened at the first call (a set-up starts it beside its app). */
-export function useChromium(): () => Promise<Page> {
+export function useChromiumTab(): () => Promise<Page> {
   afterAll(async () => {
     const opened = launched;
     launched = undefined;

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
-import { useChromium } from './chromium.js';
+import { useChromiumTab } from './chromium.js';
 import { installedApp, installRuntime, note, seconds, type InstalledRuntime } from './installs.js';
 import { childEnv, freePort, start, stoppedOnFailure, type Started } from './processes.js';
 
@@ -75,14 +75,14 @@ export interface FetchApp {
  */
 export function useFetchApp(runtime: FetchRuntime): FetchApp {
   const hubspot = useFakeHubSpot();
-  const chromium = useChromium();
+  const openTab = useChromiumTab();
   let installed: InstalledRuntime | undefined;
   let started: { app: Started; origin: string; scratch?: string } | undefined;
   let settingUp: Promise<void> | undefined;
   let failure: unknown;
 
   async function setUp() {
-    void chromium();
+    void openTab();
     const [runtimeInstalled, { dir, installSeconds }] = await Promise.all([
       runtime === 'node' ? Promise.resolve(undefined) : installRuntime(typeof runtime === 'string' ? runtime : 'wrangler'),
       installedApp('fetch', FETCH_APP_INSTALL),
@@ -115,7 +115,7 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
     },
     origin: () => (ready(), started!.origin),
     hubspot,
-    tab: () => (ready(), chromium()),
+    tab: () => (ready(), openTab()),
     runtime: () => (ready(), installed),
   };
 }

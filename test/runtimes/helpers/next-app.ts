@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
-import { useChromium } from './chromium.js';
+import { useChromiumTab } from './chromium.js';
 import { ACCESS_TOKEN } from './fetch-apps.js';
 import { APPS, installPackage, installRuntime, note, packedPackage, seconds, type InstalledRuntime } from './installs.js';
 import { childEnv, freePort, runToEnd, start, stoppedOnFailure, type Started } from './processes.js';
@@ -34,6 +34,7 @@ async function appFolder(runtime: InstalledRuntime, tarball: string): Promise<{ 
 }
 
 export interface NextApp {
+  /** Resolves once the app is up, or its build or start failed (each check then throws why, rather than being skipped). */
   ready: () => Promise<void>;
   origin: () => string;
   hubspot: () => FakeHubSpot;
@@ -49,14 +50,14 @@ export interface NextApp {
  */
 export function useNextApp(): NextApp {
   const hubspot = useFakeHubSpot();
-  const chromium = useChromium();
+  const openTab = useChromiumTab();
   let server: Started | undefined;
   let origin = '';
   let settingUp: Promise<void> | undefined;
   let failure: unknown;
 
   async function setUp() {
-    void chromium();
+    void openTab();
     const [runtime, tarball] = await Promise.all([installRuntime('next'), packedPackage()]);
     const { dir, installSeconds } = await appFolder(runtime, tarball);
     const env = { NEXT_TELEMETRY_DISABLED: '1', NEXT_TEST_ROOT: '../..' };
@@ -100,7 +101,7 @@ export function useNextApp(): NextApp {
     },
     origin: () => (ready(), origin),
     hubspot,
-    tab: () => (ready(), chromium()),
+    tab: () => (ready(), openTab()),
   };
 }
 
