@@ -1,12 +1,13 @@
-// Starts the fetch app (test/runtimes/apps/fetch) on a runtime for one test file: Node.js, Bun, Deno, or workerd through wrangler dev.
-import { rmSync, writeFileSync } from 'node:fs';
+// Starts the fetch app (test/runtimes/apps/fetch) on a runtime for a test file: Node.js, Bun, Deno, or workerd through wrangler dev.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
-import { launchChromium } from '../../helpers/browser.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
-import { installApp, installRuntime, note, packPackage, scratchDir, seconds, type InstalledRuntime } from './installs.js';
+import { useChromiumTab } from './chromium.js';
+import { installedApp, installRuntime, note, seconds, type InstalledRuntime } from './installs.js';
 import { childEnv, freePort, start, stoppedOnFailure, type Started } from './processes.js';
 
 export const ACCESS_TOKEN = 'test-access-token';
@@ -16,10 +17,13 @@ export type FetchRuntime = 'node' | 'bun' | 'deno' | { wrangler: string };
 
 const nameOf = (runtime: FetchRuntime) => (typeof runtime === 'string' ? runtime : `wrangler dev -c ${runtime.wrangler}`);
 
-// The version @hono/node-server the repository's own tests use.
+// The version of @hono/node-server the repository's own tests use.
 const NODE_SERVER = '2.1.9';
 
-async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undefined, dir: string, hubspot: FakeHubSpot): Promise<{ app: Started; origin: string }> {
+/** One install serves every runtime: Node.js's server beside the package, and the Worker's secret in .dev.vars (wrangler dev reads it). */
+const FETCH_APP_INSTALL = { dependencies: { '@hono/node-server': NODE_SERVER }, files: { '.dev.vars': `HUBSPOT_ACCESS_TOKEN=${ACCESS_TOKEN}\n` } };
+
+async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undefined, dir: string, hubspot: FakeHubSpot): Promise<{ app: Started; origin: string; scratch?: string }> {
   const env = { HUBSPOT_BASE_URL: hubspot.baseUrl, HUBSPOT_LOADER_URL: hubspot.loaderUrl };
   if (runtime === 'node' || runtime === 'bun' || runtime === 'deno') {
     const processEnv = childEnv({ ...env, PORT: '0', HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN, DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' });
@@ -32,85 +36,86 @@ async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undef
     const origin = (await stoppedOnFailure(app, app.waitFor(/listening on (http:\/\/[\d.:]+)/, START_TIMEOUT_MS)))[1]!;
     return { app, origin };
   }
-  // Secrets reach a Worker in development from .dev.vars, beside its wrangler config; plain vars from --var.
-  writeFileSync(join(dir, '.dev.vars'), `HUBSPOT_ACCESS_TOKEN=${ACCESS_TOKEN}\n`);
+  // wrangler's own files (logs, settings, local state) go to a folder of this launch: the app's folder is shared.
+  const scratch = mkdtempSync(join(tmpdir(), 'hsi-wrangler-'));
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const app = start(installed!.bin, [
     installed!.script!, 'dev', '-c', runtime.wrangler, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
+    '--persist-to', join(scratch, 'state'),
     '--var', `HUBSPOT_BASE_URL:${env.HUBSPOT_BASE_URL}`, '--var', `HUBSPOT_LOADER_URL:${env.HUBSPOT_LOADER_URL}`,
   ], {
     cwd: dir,
-    env: childEnv({ CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: join(dir, '.wrangler-logs'), XDG_CONFIG_HOME: join(dir, '.config') }),
+    env: childEnv({ CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: join(scratch, 'logs'), XDG_CONFIG_HOME: join(scratch, 'config') }),
   });
   const ready = await stoppedOnFailure(app, app.waitFor(/Ready on (http:\/\/[\d.:]+)|The Workers runtime failed to start|✘ \[ERROR\]/, START_TIMEOUT_MS));
   if (!ready[1]) {
     // Let it finish saying why.
     await new Promise((resolve) => setTimeout(resolve, 500));
     await app.stop();
+    rmSync(scratch, { recursive: true, force: true });
     throw new Error(`wrangler dev -c ${runtime.wrangler} did not start the Worker:\n${app.output()}`);
   }
-  return { app, origin: ready[1] };
+  return { app, origin: ready[1], scratch };
 }
 
 export interface FetchApp {
+  /** Resolves once the app is up, or its set-up failed (each check then throws why, rather than being skipped). */
+  ready: () => Promise<void>;
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Browser;
+  tab: () => Promise<Page>;
   runtime: () => InstalledRuntime | undefined;
 }
 
 /**
- * For the calling test file: a fake HubSpot, the packed package installed in a copy of the fetch app, the
- * app started on the runtime (installed first when missing), and Chromium. All stopped in afterAll.
+ * For the calling test file: a fake HubSpot, the packed package installed in the fetch app, the app started on the
+ * runtime (installed first when missing), and the file's Chromium. Call it at the file's top level: the set-ups of
+ * a file's apps then run side by side, and each describe's cases wait for their own (webEntryCases does). All
+ * stopped in afterAll.
  */
 export function useFetchApp(runtime: FetchRuntime): FetchApp {
   const hubspot = useFakeHubSpot();
+  const openTab = useChromiumTab();
   let installed: InstalledRuntime | undefined;
-  let started: Started | undefined;
-  let origin = '';
-  let browser: Browser | undefined;
-  let cleanups: (() => void)[] = [];
-  // Kept for each test to throw: every check then fails with what stopped the app, not as skipped.
+  let started: { app: Started; origin: string; scratch?: string } | undefined;
+  let settingUp: Promise<void> | undefined;
   let failure: unknown;
 
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      failure = error;
-    }
-  }, 360_000);
-
   async function setUp() {
-    const name = nameOf(runtime);
-    const [runtimeInstalled, packed] = await Promise.all([
+    void openTab();
+    const [runtimeInstalled, { dir, installSeconds }] = await Promise.all([
       runtime === 'node' ? Promise.resolve(undefined) : installRuntime(typeof runtime === 'string' ? runtime : 'wrangler'),
-      packPackage(),
+      installedApp('fetch', FETCH_APP_INSTALL),
     ]);
     installed = runtimeInstalled;
-    const scratch = scratchDir('app');
-    cleanups = [scratch.remove, () => rmSync(packed.dir, { recursive: true, force: true })];
-    const [, installSeconds] = await seconds(() => installApp('fetch', scratch.dir, packed.tarball, runtime === 'node' ? { '@hono/node-server': NODE_SERVER } : {}));
-    const [launched, startSeconds] = await seconds(() => launch(runtime, installed, scratch.dir, hubspot()));
-    started = launched.app;
-    origin = launched.origin;
-    note(`${name}: app installed in ${installSeconds.toFixed(1)} s, started in ${startSeconds.toFixed(1)} s`);
-    browser = await launchChromium();
+    const [launched, startSeconds] = await seconds(() => launch(runtime, installed, dir, hubspot()));
+    started = launched;
+    note(`${nameOf(runtime)}: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, started in ${startSeconds.toFixed(1)} s`);
   }
 
+  // Not awaited here: the next app's set-up starts at once.
+  beforeAll(() => {
+    settingUp = setUp().catch((error: unknown) => {
+      failure = error;
+    });
+  });
+
   afterAll(async () => {
-    await browser?.close();
-    await started?.stop();
-    for (const cleanup of cleanups) cleanup();
+    await settingUp;
+    await started?.app.stop();
+    if (started?.scratch) rmSync(started.scratch, { recursive: true, force: true });
   });
 
   const ready = () => {
     if (failure !== undefined) throw failure;
   };
   return {
-    origin: () => (ready(), origin),
+    ready: async () => {
+      await settingUp;
+    },
+    origin: () => (ready(), started!.origin),
     hubspot,
-    browser: () => (ready(), browser!),
+    tab: () => (ready(), openTab()),
     runtime: () => (ready(), installed),
   };
 }

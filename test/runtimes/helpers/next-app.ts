@@ -1,105 +1,108 @@
-// Builds and starts the Next.js app (test/runtimes/apps/next) with the packed package for one test file, and the checks its layout's component passes.
-import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import type { Browser } from 'playwright-core';
+// Builds the Next.js app (test/runtimes/apps/next) with the packed package once, starts it for one test file, and the checks its layout's component passes.
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
-import { launchChromium } from '../../helpers/browser.js';
 import { useFakeHubSpot } from '../../helpers/hubspot.js';
+import { useChromiumTab } from './chromium.js';
 import { ACCESS_TOKEN } from './fetch-apps.js';
-import { APPS, installRuntime, note, packPackage, seconds, type InstalledRuntime } from './installs.js';
+import { APPS, installPackage, installRuntime, note, packedPackage, seconds, type InstalledRuntime } from './installs.js';
 import { childEnv, freePort, runToEnd, start, stoppedOnFailure, type Started } from './processes.js';
-import { excerpt, get, readStreamed, scriptCount, tokenIn, userCookie, widgetIn } from './web-cases.js';
+import { excerpt, get, readStreamed, scriptCount, tokenIn, userCookie, waitForApp, widgetIn } from './web-cases.js';
 
-/**
- * Which routes a build holds: the Node.js ones, the Edge ones, or all. (One build of all is the aim; until the
- * package loads on the Edge runtime, the Edge routes fail the build and so are built apart.)
- */
-export type NextRoutes = 'node' | 'edge' | 'all';
-
-const EDGE_ONLY = ['app/edge', 'app/html/edge', 'app/hubspot/edge-token'];
-const NODE_ONLY = ['app/page.tsx', 'app/streamed', 'app/html/node', 'app/hubspot/token'];
 const BUILD_TIMEOUT_MS = 300_000;
+// Which package the app's node_modules holds: its install is skipped while the tarball is the same.
+const INSTALLED_TARBALL = '.installed-tarball';
 
 /**
  * The app's sources, fresh, in a folder inside the installed Next.js (its node_modules above, physically: Turbopack
- * follows no link out of its root). The folder outlives the run so that Turbopack's cache in .next/cache speeds the next build.
+ * follows no link out of its root), with the packed package installed. The folder outlives the run so that
+ * Turbopack's cache in .next/cache, and the install, serve the next run.
  */
-function copySources(runtime: InstalledRuntime, routes: NextRoutes): string {
-  const dir = join(runtime.dir, 'apps', routes);
-  if (existsSync(dir)) {
-    for (const entry of readdirSync(dir)) if (entry !== '.next' && entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
-  }
-  const source = join(APPS, 'next');
-  const left = routes === 'node' ? EDGE_ONLY : routes === 'edge' ? NODE_ONLY : [];
-  cpSync(source, dir, { recursive: true, filter: (path) => !left.includes(relative(source, path)) });
-  return dir;
+async function appFolder(runtime: InstalledRuntime, tarball: string): Promise<{ dir: string; installSeconds: number }> {
+  const dir = join(runtime.dir, 'apps', 'next');
+  const kept = new Set(['.next', 'node_modules', 'package.json', INSTALLED_TARBALL]);
+  if (existsSync(dir)) for (const entry of readdirSync(dir)) if (!kept.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  cpSync(join(APPS, 'next'), dir, { recursive: true });
+  const marker = join(dir, INSTALLED_TARBALL);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === tarball) return { dir, installSeconds: 0 };
+  rmSync(marker, { force: true });
+  const [, installSeconds] = await seconds(() => installPackage(dir, tarball));
+  writeFileSync(marker, tarball);
+  return { dir, installSeconds };
 }
 
 export interface NextApp {
+  /** Resolves once the app is up, or its build or start failed (each check then throws why, rather than being skipped). */
+  ready: () => Promise<void>;
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Browser;
+  tab: () => Promise<Page>;
 }
 
 /**
- * For the calling test file (or describe): a fake HubSpot, the packed package installed in the Next.js app,
- * one `next build` (the access token set, as an app's build environment has it), `next start`, and Chromium.
+ * For the calling test file: a fake HubSpot, the packed package installed in the Next.js app, one `next build` of
+ * all its routes (Node.js and Edge runtimes), `next start`, and the file's Chromium. The build type-checks the app
+ * against the package's types (3 s of a 7 s build; nothing else checks a user's code against /react's types), and
+ * runs without the access token, as a build environment that does not hold the app's secrets: the app defers it to
+ * its requests.
  */
-export function useNextApp(routes: NextRoutes, { typecheck }: { typecheck: boolean }): NextApp {
+export function useNextApp(): NextApp {
   const hubspot = useFakeHubSpot();
+  const openTab = useChromiumTab();
   let server: Started | undefined;
   let origin = '';
-  let browser: Browser | undefined;
-  let packedDir: string | undefined;
-  // Kept for each test to throw: every check then fails with what stopped the app (a failed build), not as skipped.
+  let settingUp: Promise<void> | undefined;
   let failure: unknown;
 
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      failure = error;
-    }
-  }, 600_000);
-
   async function setUp() {
-    const [runtime, packed] = await Promise.all([installRuntime('next'), packPackage()]);
-    packedDir = packed.dir;
-    const dir = copySources(runtime, routes);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, dependencies: { 'hubspot-identify': `file:${packed.tarball}` } }, null, 2));
-    const [, installSeconds] = await seconds(() => runToEnd('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: dir, timeoutMs: 180_000 }));
-    const env = { NEXT_TELEMETRY_DISABLED: '1', NEXT_TEST_ROOT: '../..', HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN };
+    void openTab();
+    const [runtime, tarball] = await Promise.all([installRuntime('next'), packedPackage()]);
+    const { dir, installSeconds } = await appFolder(runtime, tarball);
+    const env = { NEXT_TELEMETRY_DISABLED: '1', NEXT_TEST_ROOT: '../..' };
     const [, buildSeconds] = await seconds(() => runToEnd(runtime.bin, [runtime.script!, 'build'], {
       cwd: dir,
-      env: childEnv({ ...env, ...(typecheck ? {} : { NEXT_TEST_SKIP_TYPECHECK: '1' }) }),
+      env: childEnv({ ...env, HUBSPOT_ACCESS_TOKEN: undefined }),
       timeoutMs: BUILD_TIMEOUT_MS,
     }));
     const port = await freePort();
     const [started, startSeconds] = await seconds(async () => {
       const app = start(runtime.bin, [runtime.script!, 'start', '-H', '127.0.0.1', '-p', String(port)], {
         cwd: dir,
-        env: childEnv({ ...env, HUBSPOT_BASE_URL: hubspot().baseUrl, HUBSPOT_LOADER_URL: hubspot().loaderUrl }),
+        env: childEnv({ ...env, HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN, HUBSPOT_BASE_URL: hubspot().baseUrl, HUBSPOT_LOADER_URL: hubspot().loaderUrl }),
       });
       await stoppedOnFailure(app, app.waitFor(/Ready in/, 60_000));
       return app;
     });
     server = started;
     origin = `http://127.0.0.1:${port}`;
-    note(`next (${routes} routes): app installed in ${installSeconds.toFixed(1)} s, built in ${buildSeconds.toFixed(1)} s${typecheck ? ' (type-checked)' : ''}, started in ${startSeconds.toFixed(1)} s`);
-    browser = await launchChromium();
+    note(`next: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, built in ${buildSeconds.toFixed(1)} s, started in ${startSeconds.toFixed(1)} s`);
   }
 
+  // Not awaited here: each describe's cases wait for it (waitForApp).
+  beforeAll(() => {
+    settingUp = setUp().catch((error: unknown) => {
+      failure = error;
+    });
+  });
+
   afterAll(async () => {
-    await browser?.close();
+    await settingUp;
     await server?.stop();
-    if (packedDir) rmSync(packedDir, { recursive: true, force: true });
   });
 
   const ready = () => {
     if (failure !== undefined) throw failure;
   };
-  return { origin: () => (ready(), origin), hubspot, browser: () => (ready(), browser!) };
+  return {
+    ready: async () => {
+      await settingUp;
+    },
+    origin: () => (ready(), origin),
+    hubspot,
+    tab: () => (ready(), openTab()),
+  };
 }
 
 /** The Content-Security-Policy nonce of a response (the app's proxy makes one per request). */
@@ -108,6 +111,7 @@ const nonceOf = (response: Response) => /'nonce-([^']+)'/.exec(response.headers.
 /** The checks of pages rendered under the root layout, which prints `<HubSpotIdentify visitor nonce />` in its head. */
 export function layoutComponentCases(app: NextApp, { page, streamed }: { page: string; streamed?: string }): void {
   const url = (path: string) => `${app.origin()}${path}`;
+  waitForApp(app);
 
   it("a signed-in visitor's page carries one script, with the marker attribute and the request's nonce, and a token minted for them", async () => {
     const email = 'layout@example.com';
@@ -146,7 +150,7 @@ export function layoutComponentCases(app: NextApp, { page, streamed }: { page: s
 
   it('in Chromium, under a nonce CSP and with React hoisting the async loader above it, the widget is told who the visitor is', async () => {
     const email = 'chromium-layout@example.com';
-    const widget = await widgetIn(app.browser(), url(page), email);
+    const widget = await widgetIn(await app.tab(), url(page), email);
     expect(widget.errors).toEqual([]);
     expect(widget.identified).toBe(email);
     expect(widget.identifiedLoads).toBe(1);

@@ -1,11 +1,13 @@
 // The checks every fetch-style entry passes on every runtime: identified, anonymous, streamed, token routes, logout marker, failing open, and the widget in Chromium.
-import type { Browser } from 'playwright-core';
-import { expect, it } from 'vitest';
+import type { ConsoleMessage, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import type { FakeHubSpot } from '../../../src/testing/index.js';
 
 export const PAGE_LOAD = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const SAME_ORIGIN_FETCH = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
 const REQUEST_TIMEOUT_MS = 15_000;
+/** The longest an app's set-up may take: its runtime installed from the registry, the app installed (and built), started. */
+const SET_UP_TIMEOUT_MS = 600_000;
 
 export interface Get {
   cookie?: string;
@@ -56,37 +58,55 @@ export async function readStreamed(response: Response, early: string, late: stri
   return { text: text + decoder.decode(), earlyFirst };
 }
 
-/** Opens `url` in Chromium as `email` (a `user` cookie; none for null) and returns what the fake widget was told. */
-export async function widgetIn(browser: Browser, url: string, email: string | null, cookies: { name: string; value: string }[] = []) {
-  const context = await browser.newContext();
+interface FakeWidget {
+  identified: string | null;
+  identifiedLoads: number;
+  loads: number;
+  clears: number;
+}
+
+/**
+ * Opens `url` in the file's Chromium tab as `email` (a `user` cookie; none for null), with only these cookies, and
+ * returns what the fake widget was told.
+ */
+export async function widgetIn(tab: Page, url: string, email: string | null, cookies: { name: string; value: string }[] = []) {
+  const context = tab.context();
+  await context.clearCookies();
+  const all = [...cookies, ...(email ? [{ name: 'user', value: encodeURIComponent(email) }] : [])];
+  if (all.length > 0) await context.addCookies(all.map((cookie) => ({ ...cookie, url })));
+  const errors: string[] = [];
+  const onPageError = (error: Error) => errors.push(error.message);
+  // Script errors and CSP refusals; a missing favicon is not the page's business.
+  const onConsole = (message: ConsoleMessage) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+  };
+  tab.on('pageerror', onPageError);
+  tab.on('console', onConsole);
   try {
-    const all = [...cookies, ...(email ? [{ name: 'user', value: encodeURIComponent(email) }] : [])];
-    if (all.length > 0) await context.addCookies(all.map((cookie) => ({ ...cookie, url })));
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    // Script errors and CSP refusals; a missing favicon is not the page's business.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
-    });
-    await page.goto(url, { waitUntil: 'load', timeout: REQUEST_TIMEOUT_MS });
-    await page.waitForFunction(() => (window as { __hubspotFake?: unknown }).__hubspotFake !== undefined, undefined, { timeout: REQUEST_TIMEOUT_MS });
-    // The widget loads at the loader's initialisation or at the script's load(); give both their turn.
-    await page.waitForFunction(() => ((window as { __hubspotFake?: { loads: number } }).__hubspotFake?.loads ?? 0) > 0, undefined, { timeout: REQUEST_TIMEOUT_MS });
-    const fake = await page.evaluate(() => (window as unknown as { __hubspotFake: { identified: string | null; identifiedLoads: number; loads: number; clears: number } }).__hubspotFake);
+    await tab.goto(url, { waitUntil: 'load', timeout: REQUEST_TIMEOUT_MS });
+    // The widget loads at the loader's initialisation or at the script's load(): what it was told once it has loaded.
+    const loaded = await tab.waitForFunction(() => {
+      const fake = (window as { __hubspotFake?: FakeWidget }).__hubspotFake;
+      return fake !== undefined && fake.loads > 0 && { identified: fake.identified, identifiedLoads: fake.identifiedLoads, loads: fake.loads, clears: fake.clears };
+    }, undefined, { timeout: REQUEST_TIMEOUT_MS });
+    const fake = (await loaded.jsonValue()) as FakeWidget;
     const marker = (await context.cookies()).find((cookie) => cookie.name === 'hsi_v');
     return { ...fake, errors, marker: marker ? { name: marker.name, value: marker.value } : undefined };
   } finally {
-    await context.close();
+    tab.off('pageerror', onPageError);
+    tab.off('console', onConsole);
   }
 }
 
 export interface WebEntry {
+  /** Resolves once the app is up or its set-up failed (useFetchApp, useNextApp). */
+  ready: () => Promise<void>;
   /** The running app's origin, e.g. http://127.0.0.1:4321. */
   origin: () => string;
   hubspot: () => FakeHubSpot;
-  browser: () => Browser;
-  /** Paths: an HTML page, a streamed one (its second part a second later, with `late content`), the token routes. */
+  /** The file's Chromium tab. */
+  tab: () => Promise<Page>;
+  /** Paths: an HTML page, a streamed one (its second part half a second later, with `late content`), the token routes. */
   page: string;
   streamed: string;
   /** The `tokenRoute` option of withHubSpotIdentify, where the app sets it. */
@@ -99,9 +119,15 @@ export interface WebEntry {
   inBrowser?: boolean;
 }
 
+/** Waits, before the caller's describe runs its checks, for its app (whose set-up started with the file's others). */
+export function waitForApp(app: Pick<WebEntry, 'ready'>): void {
+  beforeAll(() => app.ready(), SET_UP_TIMEOUT_MS);
+}
+
 /** Declares the checks (as `it`s in the caller's describe) for an app wrapped by hubspot-identify/fetch. */
 export function webEntryCases(entry: WebEntry): void {
   const url = (path: string) => `${entry.origin()}${path}`;
+  waitForApp(entry);
 
   it("identifies a signed-in visitor's page: one script before the loader, a token minted for them, private, no validator, the marker set", async () => {
     const email = 'ada@example.com';
@@ -197,17 +223,17 @@ export function webEntryCases(entry: WebEntry): void {
 }
 
 /** In Chromium: the widget is identified as the visitor, and reset after logout. */
-export function widgetCases(entry: Pick<WebEntry, 'origin' | 'browser' | 'page'>): void {
+function widgetCases(entry: Pick<WebEntry, 'origin' | 'tab' | 'page'>): void {
   const url = (path: string) => `${entry.origin()}${path}`;
 
   it('in Chromium the widget is told who the visitor is, and after logout it is reset', async () => {
     const email = 'browser@example.com';
-    const identified = await widgetIn(entry.browser(), url(entry.page), email);
+    const identified = await widgetIn(await entry.tab(), url(entry.page), email);
     expect(identified.errors).toEqual([]);
     expect(identified.identified).toBe(email);
     expect(identified.identifiedLoads).toBe(1);
     expect(identified.marker).toBeDefined();
-    const loggedOut = await widgetIn(entry.browser(), url(entry.page), null, [identified.marker!]);
+    const loggedOut = await widgetIn(await entry.tab(), url(entry.page), null, [identified.marker!]);
     expect(loggedOut.errors).toEqual([]);
     expect(loggedOut.identified).toBeNull();
     expect(loggedOut.clears).toBe(1);

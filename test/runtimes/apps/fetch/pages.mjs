@@ -23,11 +23,11 @@ export function createPages({ loaderUrl }) {
       return new Response(`${head('Home')}<h1>Home</h1></body></html>`, { headers: { ...HTML, 'cache-control': 'public, max-age=60', etag: '"home-v1"' } });
     }
     if (pathname === '/streamed') {
-      // The head at once, the rest a second later: the script must go out with the head, not wait for the end.
+      // The head at once, the rest half a second later: the script must go out with the head, not wait for the end.
       const body = new ReadableStream({
         async start(controller) {
           controller.enqueue(encoder.encode(`${head('Streamed')}<h1>Streamed</h1>`));
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          await new Promise((resolve) => setTimeout(resolve, 500));
           controller.enqueue(encoder.encode('<p id="late">late content</p></body></html>'));
           controller.close();
         },

@@ -6,6 +6,4 @@ const root = resolve(import.meta.dirname, process.env.NEXT_TEST_ROOT ?? '.');
 export default {
   turbopack: { root },
   outputFileTracingRoot: root,
-  // The tests type-check the app in one of their builds only, to spend the time once.
-  typescript: { ignoreBuildErrors: process.env.NEXT_TEST_SKIP_TYPECHECK === '1' },
 };

@@ -1,4 +1,4 @@
-// The HTML a route handler answers, whole or streamed in two parts (the second one second later), with the loader tag.
+// The HTML a route handler answers, whole or streamed in two parts (the second half a second later), with the loader tag.
 const headers = { 'content-type': 'text/html; charset=utf-8' };
 
 const head = (title: string, nonce: string | null) =>
@@ -14,7 +14,7 @@ export function streamedHtmlPage(request: Request, title: string): Response {
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       controller.enqueue(encoder.encode(head(title, request.headers.get('x-nonce'))));
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, 500));
       controller.enqueue(encoder.encode(`<p id="late">late content</p></body></html>`));
       controller.close();
     },

@@ -15,7 +15,12 @@ export function visitorOf(request: Request): string | null {
   return email;
 }
 
-export const fetchOptions: FetchOptions = {
+/**
+ * What the route handlers share. `next build` evaluates the route modules, and with them these handlers: the access
+ * token is read per request, so the build needs none (the string default would be read, and missed, at build time).
+ */
+export const hubspotOptions: FetchOptions = {
+  accessToken: () => process.env.HUBSPOT_ACCESS_TOKEN,
   baseUrl,
   visitor: visitorOf,
   nonce: (request) => request.headers.get('x-nonce'),

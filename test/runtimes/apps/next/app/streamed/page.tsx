@@ -1,8 +1,8 @@
-// A page that streams: the shell (with the layout's head) first, the suspended part a second later.
+// A page that streams: the shell (with the layout's head) first, the suspended part half a second later.
 import { Suspense } from 'react';
 
 async function Late() {
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await new Promise((resolve) => setTimeout(resolve, 500));
   return <p id="late">late content</p>;
 }
 

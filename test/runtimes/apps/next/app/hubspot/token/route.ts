@@ -1,5 +1,5 @@
 // The token route for client components (identifyWidget({ route: '/hubspot/token' })).
 import { tokenRouteHandler } from 'hubspot-identify/fetch';
-import { fetchOptions } from '../../../lib/hubspot';
+import { hubspotOptions } from '../../../lib/hubspot';
 
-export const GET = tokenRouteHandler(fetchOptions);
+export const GET = tokenRouteHandler(hubspotOptions);
