@@ -9,6 +9,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     setupFiles: ['./test/helpers/exit-with-run.ts'],
+    // Most files wait on Chromium, redis-server, runtimes or sockets more than they compute: on two
+    // cores, vitest's default (cores - 1 = one file at a time) left the machine half idle.
+    maxWorkers: 3,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // Unhandled rejections fail the run: the package promises never to cause one.
