@@ -32,7 +32,7 @@ app.use(hubspotIdentify({ ...(fake ? { accessToken: 'demo-token', baseUrl: fake.
 // The browser entry, served as a page would load it from a bundle.
 app.use('/hubspot-identify', express.static(fileURLToPath(new URL('../dist/esm/src/browser', import.meta.url))));
 
-const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 app.get('/', (req, res) => {
   const user = req.user;
@@ -42,9 +42,9 @@ app.get('/', (req, res) => {
 <style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:3rem auto;line-height:1.5}input,button{font:inherit;padding:.3rem .5rem}code{background:#f3f3f3;padding:0 .2rem}</style>
 </head><body>
 <h1>hubspot-identify demo</h1>
-<p>HubSpot: ${fake ? `the bundled fake at <code>${fake.baseUrl}</code>` : `portal ${escape(portalId)}`}</p>
+<p>HubSpot: ${fake ? `the bundled fake at <code>${fake.baseUrl}</code>` : `portal ${escapeHtml(portalId)}`}</p>
 ${user
-  ? `<p>Logged in as <strong>${escape(user.email)}</strong>. ${identity ? 'The widget was told who you are (see the badge, bottom right).' : 'HubSpot gave no token: the widget sees an unknown visitor.'}</p>
+  ? `<p>Logged in as <strong>${escapeHtml(user.email)}</strong>. ${identity ? 'The widget was told who you are (see the badge, bottom right).' : 'HubSpot gave no token: the widget sees an unknown visitor.'}</p>
 <form method="post" action="/logout" id="logout"><button>Log out</button></form>
 <script>document.getElementById('logout').addEventListener('submit', function () {
   if (window.HubSpotConversations) window.HubSpotConversations.clear({ resetWidget: true });

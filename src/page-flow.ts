@@ -169,16 +169,16 @@ export class PageFlow<Req, Res> {
   }
 
   /** The `tokenRoute` answer: the visitor's token as JSON, for same-origin requests only; never rejects. */
-  async tokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
+  async tokenRoute(req: Req): Promise<TokenRouteAnswer> {
     try {
-      return await this.#answerTokenRoute(req, res);
+      return await this.#answerTokenRoute(req);
     } catch (error) {
       this.internalError(error);
       return { status: 503, headers: ANSWER_HEADERS, body: JSON.stringify({ error: 'No identification token could be had; try again later.' }) };
     }
   }
 
-  async #answerTokenRoute(req: Req, res: Res): Promise<TokenRouteAnswer> {
+  async #answerTokenRoute(req: Req): Promise<TokenRouteAnswer> {
     const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
       ({ status, headers: ANSWER_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
     const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.secure(req) });

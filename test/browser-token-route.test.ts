@@ -176,7 +176,9 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
       const read = await attacker.evaluate(async (url) => {
         const response = await fetch(url, { credentials: 'include' });
         const headers: string[] = [];
-        response.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+        response.headers.forEach((value, name) => {
+          headers.push(`${name}: ${value}`);
+        });
         return { status: response.status, headers: headers.join('\n'), body: await response.text() };
       }, `${app()}${ROUTE}`);
       expect(read.status).toBe(403);

@@ -1,6 +1,6 @@
 // Options: checked once at creation, every mistake a clear HSI_INVALID_OPTION, defaults in one place.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createIdentifier, DEFAULTS, HubSpotIdentifyError, isHubSpotIdentifyError } from '../src/index.js';
+import { createIdentifier, DEFAULTS, type HubSpotIdentifyError, isHubSpotIdentifyError } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
 
 const HOUR = 3_600_000;

@@ -29,6 +29,7 @@ function App() {
     h('body', null,
       h('h1', null, 'Shell 🚀'),
       h(Suspense, { fallback: h('p', null, 'loading…') }, h(Late)),
+      // biome-ignore lint/security/noDangerouslySetInnerHtml: the page's own loader, as a real app prints it
       h('div', { dangerouslySetInnerHTML: { __html: LOADER } })));
 }
 

@@ -72,7 +72,7 @@ export function hubspotIdentify(options?: ExpressOptions): RequestHandler & Forg
   return withForget(function hubspotIdentifyMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (notExpress(req, res)) return next();
     if (flow.isTokenRoute(req)) {
-      flow.tokenRoute(req, res).then((answer) => sendTokenRoute(req, res, answer), next);
+      flow.tokenRoute(req).then((answer) => sendTokenRoute(req, res, answer), next);
       return;
     }
     const visit = flow.visit(req, res);

@@ -106,7 +106,7 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
   const tokenRoute = flow.core.options.tokenRoute;
   if (tokenRoute !== false) {
     fastify.get(tokenRoute, async (request, reply) => {
-      const answer = await flow.tokenRoute(request, reply);
+      const answer = await flow.tokenRoute(request);
       reply.code(answer.status).headers(answer.headers);
       if (answer.setCookie) reply.header('set-cookie', answer.setCookie);
       return reply.send(answer.body);

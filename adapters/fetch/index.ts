@@ -65,7 +65,7 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
   const flow = fetchFlow(options, 'withHubSpotIdentify');
 
   return withForget(async function hubspotIdentified(request: Request, ...rest: Rest): Promise<Response> {
-    if (flow.isTokenRoute(request)) return tokenRouteResponse(await flow.tokenRoute(request, request), request.method);
+    if (flow.isTokenRoute(request)) return tokenRouteResponse(await flow.tokenRoute(request), request.method);
     // Wrapped twice (or the copy an outer wrapper handed on): one identification per request.
     if (identities.has(request)) return handler(request, ...rest);
     const visit = flow.visit(request, request);
@@ -84,7 +84,7 @@ export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandle
  */
 export function tokenRouteHandler(options: FetchOptions): (request: Request) => Promise<Response> {
   const flow = fetchFlow(options, 'tokenRouteHandler');
-  return async (request) => tokenRouteResponse(await flow.tokenRoute(request, request), request.method);
+  return async (request) => tokenRouteResponse(await flow.tokenRoute(request), request.method);
 }
 
 export default withHubSpotIdentify;

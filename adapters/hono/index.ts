@@ -57,7 +57,7 @@ export function hubspotIdentify(options?: HonoOptions): MiddlewareHandler & Forg
   const flow = createPageFlow(options, facts, COMPRESSION_HINT);
 
   return withForget<MiddlewareHandler>(async function hubspotIdentifyMiddleware(c, next) {
-    if (flow.isTokenRoute(c)) return tokenRouteResponse(await flow.tokenRoute(c, c), c.req.method);
+    if (flow.isTokenRoute(c)) return tokenRouteResponse(await flow.tokenRoute(c), c.req.method);
     const visit = flow.visit(c, c);
     if (!visit) return next();
     if (visit.dropsValidators) c.req.raw = withoutValidators(c.req.raw);

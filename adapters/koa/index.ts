@@ -56,7 +56,7 @@ export function hubspotIdentify(options?: KoaOptions): Middleware & Forgets {
 
   return withForget<Middleware>(async function hubspotIdentifyMiddleware(ctx, next) {
     if (flow.isTokenRoute(ctx)) {
-      const answer = await flow.tokenRoute(ctx, ctx);
+      const answer = await flow.tokenRoute(ctx);
       ctx.status = answer.status;
       ctx.set(answer.headers);
       if (answer.setCookie) ctx.append('Set-Cookie', answer.setCookie);

@@ -211,7 +211,7 @@ export class HtmlScanner {
    */
   write(chunk: string, from = 0, to = chunk.length): number {
     const length = chunk.length;
-    const limit = to < length ? to : length;
+    const limit = Math.min(to, length);
     let state = this.#state;
     let i = from;
     this.#shift = this.#base - from;
@@ -560,6 +560,7 @@ export class HtmlScanner {
             continue;
           }
           break;
+        // biome-ignore lint/suspicious/noFallthroughSwitchClause: after an opening quote the value is read by the next case
         case BEFORE_ATTR_VALUE:
           if (isSpace(c)) break;
           if (tracking) this.#attrValue = '';

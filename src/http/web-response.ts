@@ -45,7 +45,9 @@ function copyOnWrite(original: Headers): HeaderAccess & { append(name: string, v
     },
     names: () => {
       const names: string[] = [];
-      current().forEach((_value, name) => names.push(name));
+      current().forEach((_value, name) => {
+        names.push(name);
+      });
       return names;
     },
     copy: () => copy,

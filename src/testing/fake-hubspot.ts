@@ -86,7 +86,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-function hubspotError(status: number, message: string, category: string, extra: Record<string, unknown> = {}) {
+function hubspotError(message: string, category: string, extra: Record<string, unknown> = {}) {
   return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
 }
 
@@ -148,29 +148,29 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
     const limits = budget();
     if (current.kind === 'unauthorized' || !bearer || (options.accessToken !== undefined && bearer !== options.accessToken)) {
-      return json(res, 401, hubspotError(401, 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION'));
+      return json(res, 401, hubspotError('Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION'));
     }
     if (typeof body.email !== 'string' || !body.email.includes('@')) {
-      return json(res, 400, hubspotError(400, 'Invalid input JSON on line 1: email is required', 'VALIDATION_ERROR'), limits);
+      return json(res, 400, hubspotError('Invalid input JSON on line 1: email is required', 'VALIDATION_ERROR'), limits);
     }
     switch (current.kind) {
       case 'reset': res.socket?.destroy(); return;
       case 'bad-json': res.writeHead(200, { 'content-type': 'application/json', ...limits }); res.end('{"token": '); return;
-      case 'status': return json(res, current.status, current.body ?? hubspotError(current.status, `Fake failure ${current.status}`, 'FAKE'), { ...limits, ...current.headers });
+      case 'status': return json(res, current.status, current.body ?? hubspotError(`Fake failure ${current.status}`, 'FAKE'), { ...limits, ...current.headers });
       case 'forbidden': {
         const category = current.category ?? 'MISSING_SCOPES';
         const message = category === 'MISSING_SCOPES'
           ? 'This app hasn\'t been granted all required scopes to make this call.'
           : 'This account does not have access to visitor identification (Professional or Enterprise only).';
         const extra = category === 'MISSING_SCOPES' ? { errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['conversations.visitor_identification.tokens.create'] } }] } : {};
-        return json(res, 403, hubspotError(403, message, category, extra), limits);
+        return json(res, 403, hubspotError(message, category, extra), limits);
       }
       case 'rate-limit': {
         const policy = current.policy ?? 'TEN_SECONDLY_ROLLING';
         const daily = policy === 'DAILY';
         const headers = rateLimitHeaders(daily ? LIMITS.max : 0, daily ? 0 : LIMITS.daily, current.intervalMs);
         const message = daily ? 'You have reached your daily limit.' : 'You have reached your secondly limit.';
-        return json(res, 429, hubspotError(429, message, 'RATE_LIMITS', { policyName: policy }), headers);
+        return json(res, 429, hubspotError(message, 'RATE_LIMITS', { policyName: policy }), headers);
       }
       case 'ok': {
         const token = `fake-${++minted}-${randomUUID().slice(0, 8)}-${emailMark(body.email)}`;
@@ -183,7 +183,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'POST' && TOKEN_PATHS.test(path)) {
-      handleToken(req, res, path).catch(() => { if (!res.headersSent) json(res, 500, hubspotError(500, 'fake failed', 'FAKE')); });
+      handleToken(req, res, path).catch(() => { if (!res.headersSent) json(res, 500, hubspotError('fake failed', 'FAKE')); });
       return;
     }
     if (req.method === 'GET' && path === `/${portalId}.js`) {
@@ -191,7 +191,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       res.end(loaderScript());
       return;
     }
-    json(res, 404, hubspotError(404, 'Not found', 'OBJECT_NOT_FOUND'));
+    json(res, 404, hubspotError('Not found', 'OBJECT_NOT_FOUND'));
   });
   server.keepAliveTimeout = 1000;
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { HubSpotIdentifyError, HubSpotIdentifyOptions } from '../../src/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { memoryLogger } from '../helpers/clock.js';
-import { FRAGMENT, LOADER, NONCE_HEADER, PAGE, PLAIN, USER_HEADER } from '../helpers/pages.js';
+import { FRAGMENT, NONCE_HEADER, PAGE, PLAIN, USER_HEADER } from '../helpers/pages.js';
 import { createHash } from 'node:crypto';
 import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type AppUnderTest, type Harness, type RequestOptions, type TestResponse } from './harness.js';
 
