@@ -25,18 +25,36 @@ function measure(call) {
 }
 
 const source = new TokenSource({
-  mint: async () => ({ token: 'x'.repeat(500) }), now: Date.now, maxAge: 11 * 3600e3, refreshAfter: 6 * 3600e3, max: 10_000,
-  timeout: 1500, callLimit: 10_000, refusedPause: 300_000, report: () => undefined, warn: () => undefined,
+  mint: async () => ({ token: 'x'.repeat(500) }),
+  now: Date.now,
+  maxAge: 11 * 3600e3,
+  refreshAfter: 6 * 3600e3,
+  max: 10_000,
+  timeout: 1500,
+  callLimit: 10_000,
+  refusedPause: 300_000,
+  report: () => undefined,
+  warn: () => undefined,
 });
 const account = accountOf('pat-bench');
 const visitors = Array.from({ length: 64 }, (_, i) => ({ email: `visitor${i}@example.com` }));
 for (const visitor of visitors) await source.get(account, 'pat-bench', visitor);
 
-console.log(JSON.stringify({
-  sha256Key: { noble: measure((i) => sha256Base64Url(KEYS[i])), nodeHash: measure((i) => crypto.hash('sha256', KEYS[i], 'base64url')),
-    nodeCreateHash: measure((i) => crypto.createHash('sha256').update(KEYS[i]).digest('base64url')) },
-  sha256AccessToken: { noble: measure((i) => sha256Base64Url(TOKENS[i], 22)), nodeHash: measure((i) => crypto.hash('sha256', TOKENS[i], 'base64url').slice(0, 22)) },
-  hmacMarker: { noble: measure((i) => hmacSha256Base64Url(MARKER_KEY, KEYS[i], 22)),
-    nodeCreateHmac: measure((i) => crypto.createHmac('sha256', MARKER_KEY).update(KEYS[i]).digest('base64url').slice(0, 22)) },
-  tokenSourceHit: measure((i) => source.get(account, 'pat-bench', visitors[i])),
-}));
+console.log(
+  JSON.stringify({
+    sha256Key: {
+      noble: measure((i) => sha256Base64Url(KEYS[i])),
+      nodeHash: measure((i) => crypto.hash('sha256', KEYS[i], 'base64url')),
+      nodeCreateHash: measure((i) => crypto.createHash('sha256').update(KEYS[i]).digest('base64url')),
+    },
+    sha256AccessToken: {
+      noble: measure((i) => sha256Base64Url(TOKENS[i], 22)),
+      nodeHash: measure((i) => crypto.hash('sha256', TOKENS[i], 'base64url').slice(0, 22)),
+    },
+    hmacMarker: {
+      noble: measure((i) => hmacSha256Base64Url(MARKER_KEY, KEYS[i], 22)),
+      nodeCreateHmac: measure((i) => crypto.createHmac('sha256', MARKER_KEY).update(KEYS[i]).digest('base64url').slice(0, 22)),
+    },
+    tokenSourceHit: measure((i) => source.get(account, 'pat-bench', visitors[i])),
+  }),
+);

@@ -8,7 +8,8 @@ const VISITORS = 10_000;
 const TOKEN_LENGTH = 500;
 let minted = 0;
 const token = () => `${String(++minted).padStart(8, '0')}.${'x'.repeat(TOKEN_LENGTH - 9)}`;
-const fetch = async () => new Response(JSON.stringify({ token: token() }), { status: 200, headers: { 'content-type': 'application/json' } });
+const fetch = async () =>
+  new Response(JSON.stringify({ token: token() }), { status: 200, headers: { 'content-type': 'application/json' } });
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc bench/heap.mjs');
 
@@ -23,7 +24,9 @@ async function settle() {
 
 // One identifier per tenant: each with its own access token, as a multi-tenant app would make them.
 const emptyBefore = await settle();
-const identifiers = Array.from({ length: IDENTIFIERS }, (_, i) => createIdentifier({ accessToken: `pat-tenant-${i}`, fetch, logger: false }));
+const identifiers = Array.from({ length: IDENTIFIERS }, (_, i) =>
+  createIdentifier({ accessToken: `pat-tenant-${i}`, fetch, logger: false }),
+);
 const emptyAfter = await settle();
 
 const hs = createIdentifier({ accessToken: 'pat-bench', fetch, logger: false });
@@ -41,11 +44,13 @@ for (let i = 0; i < VISITORS; i++) await hs.identify(`visitor${i}@example.com`);
 if (minted !== VISITORS) throw new Error(`the cache lost ${minted - VISITORS} visitors`);
 // The empty identifiers too are used after both measurements, so that V8 cannot free them before.
 if (identifiers.some((identifier) => typeof identifier.identify !== 'function')) throw new Error('an empty identifier went missing');
-console.log(JSON.stringify({
-  identifiers: IDENTIFIERS,
-  bytesPerEmptyIdentifier: Math.round((emptyAfter - emptyBefore) / IDENTIFIERS),
-  visitors: VISITORS,
-  tokenLength: TOKEN_LENGTH,
-  bytesPerVisitor: Math.round((after - before) / VISITORS),
-  calls: minted,
-}));
+console.log(
+  JSON.stringify({
+    identifiers: IDENTIFIERS,
+    bytesPerEmptyIdentifier: Math.round((emptyAfter - emptyBefore) / IDENTIFIERS),
+    visitors: VISITORS,
+    tokenLength: TOKEN_LENGTH,
+    bytesPerVisitor: Math.round((after - before) / VISITORS),
+    calls: minted,
+  }),
+);

@@ -27,31 +27,46 @@ const VISITORS = Array.from({ length: 50 }, (_, i) => `visitor${i}@example.com`)
 const hubspot = await startFakeHubSpot();
 const options = { accessToken: 'pat-bench', baseUrl: hubspot.baseUrl, logger: false };
 const printed = (await createIdentifier(options).identify(VISITORS[10])).scriptTag.length;
-const PRINTED = PAGE.replace('</head>', `<script data-printed>${'x'.repeat(printed - '<script data-printed></script>'.length)}</script></head>`);
+const PRINTED = PAGE.replace(
+  '</head>',
+  `<script data-printed>${'x'.repeat(printed - '<script data-printed></script>'.length)}</script></head>`,
+);
 
 /** Each framework's app as a Node request listener, built as bench/servers.mjs builds it: `mode` is bare, control or identify. */
 const builders = {
   express: async (mode) => {
     const app = express();
     app.set('etag', false);
-    app.use((req, _res, next) => { req.user = { email: req.headers['x-user'] }; next(); });
+    app.use((req, _res, next) => {
+      req.user = { email: req.headers['x-user'] };
+      next();
+    });
     if (mode === 'identify') app.use(expressIdentify(options));
     const body = mode === 'control' ? PRINTED : PAGE;
-    app.get('/', (_req, res) => { res.send(body); });
+    app.get('/', (_req, res) => {
+      res.send(body);
+    });
     return app;
   },
   koa: async (mode) => {
     const app = new Koa();
-    app.use(async (ctx, next) => { ctx.state.user = { email: ctx.get('x-user') }; await next(); });
+    app.use(async (ctx, next) => {
+      ctx.state.user = { email: ctx.get('x-user') };
+      await next();
+    });
     if (mode === 'identify') app.use(koaIdentify(options));
     const body = mode === 'control' ? PRINTED : PAGE;
-    app.use((ctx) => { ctx.body = body; });
+    app.use((ctx) => {
+      ctx.body = body;
+    });
     return app.callback();
   },
   fastify: async (mode) => {
     const app = Fastify();
     app.decorateRequest('user', null);
-    app.addHook('onRequest', async (request) => { request.user = { email: request.headers['x-user'] }; });
+    app.addHook('onRequest', async (request) => {
+      request.user = { email: request.headers['x-user'] };
+    });
     if (mode === 'identify') await app.register(fastifyIdentify, options);
     const body = mode === 'control' ? PRINTED : PAGE;
     app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(body));
@@ -60,7 +75,10 @@ const builders = {
   },
   hono: async (mode) => {
     const app = new Hono();
-    app.use(async (c, next) => { c.set('user', { email: c.req.header('x-user') }); await next(); });
+    app.use(async (c, next) => {
+      c.set('user', { email: c.req.header('x-user') });
+      await next();
+    });
     if (mode === 'identify') app.use(honoIdentify(options));
     const body = mode === 'control' ? PRINTED : PAGE;
     app.get('/', (c) => c.html(body));
@@ -82,8 +100,14 @@ function request(listener, i) {
     req.push(null);
     const res = new ServerResponse(req);
     const socket = new Writable({
-      write(chunk, _encoding, callback) { bytes += chunk.length; callback(); },
-      writev(chunks, callback) { for (const { chunk } of chunks) bytes += chunk.length; callback(); },
+      write(chunk, _encoding, callback) {
+        bytes += chunk.length;
+        callback();
+      },
+      writev(chunks, callback) {
+        for (const { chunk } of chunks) bytes += chunk.length;
+        callback();
+      },
     });
     socket.setTimeout = () => socket;
     // As Node's server does: a response that waited for the socket to drain (Hono's stream of a large body) goes on.
@@ -122,6 +146,8 @@ for (const framework of FRAMEWORKS) {
     }
   }
   const [bare, control, identify] = [median(cpu.bare), median(cpu.control), median(cpu.identify)];
-  console.log(`| ${framework} | ${fixed(bare)} (${range(cpu.bare)}) | ${fixed(control)} (${range(cpu.control)}) | ${fixed(identify)} (${range(cpu.identify)}) | ${fixed(identify - control)} | ${(identify / control).toFixed(2)} |`);
+  console.log(
+    `| ${framework} | ${fixed(bare)} (${range(cpu.bare)}) | ${fixed(control)} (${range(cpu.control)}) | ${fixed(identify)} (${range(cpu.identify)}) | ${fixed(identify - control)} | ${(identify / control).toFixed(2)} |`,
+  );
 }
 await hubspot.close();

@@ -60,7 +60,10 @@ function time(...fns) {
 }
 
 /** Each build's `make(build)` timed side by side, as "before / after" when there are two. */
-const both = (make, format) => time(...builds.map(make)).map(format).join(' / ');
+const both = (make, format) =>
+  time(...builds.map(make))
+    .map(format)
+    .join(' / ');
 
 /** Runs `fn` with no global Buffer, as on a runtime without Node's (html/ looks for one per call). */
 function withoutBuffer(fn) {
@@ -100,7 +103,8 @@ const pathological = {
 function stream(build, bytes) {
   const injector = new build.StreamingInjector(TAG);
   let length = 0;
-  for (let at = 0; at < bytes.length; at += CHUNK) for (const piece of injector.push(bytes.subarray(at, at + CHUNK))) length += piece.length;
+  for (let at = 0; at < bytes.length; at += CHUNK)
+    for (const piece of injector.push(bytes.subarray(at, at + CHUNK))) length += piece.length;
   for (const piece of injector.end()) length += piece.length;
   return length;
 }
@@ -109,10 +113,17 @@ const fixed = (n, digits = 1) => n.toFixed(digits);
 const µs = (ns) => fixed(ns / 1000, 2);
 const sides = builds.length > 1 ? ' (before / after)' : '';
 
-console.log(`Normal pages (the loader at the end of the body), µs per page${sides}: each way a body comes, and a plain concatenation at a known index encoded to bytes.`);
+console.log(
+  `Normal pages (the loader at the end of the body), µs per page${sides}: each way a body comes, and a plain concatenation at a known index encoded to bytes.`,
+);
 console.log('| page | chars the scanner reads | string | string encoded once | bytes | stream (16 KB chunks) | concatenation + encode |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
-const sizes = [['2 KB', 2 * KB], ['16 KB', 16 * KB], ['100 KB', 100 * KB], ['1 MB', 1024 * KB]];
+const sizes = [
+  ['2 KB', 2 * KB],
+  ['16 KB', 16 * KB],
+  ['100 KB', 100 * KB],
+  ['1 MB', 1024 * KB],
+];
 for (const [label, size] of sizes) {
   const html = pageOfSize(size);
   const bytes = Buffer.from(html);
@@ -162,8 +173,12 @@ function encodeWithBuffer(html, index, tag) {
 }
 
 if (current.encodeSpliced) {
-  console.log('\nThis build with and without a global Buffer (Workers without nodejs_compat, the Edge runtime), µs per page; then the ways weighed for each step.');
-  console.log('| page | bytes: Buffer / none | encoded once: Buffer / none | stream: Buffer / none | latin1 view of the whole page: Buffer / TextDecoder | marker search: latin1 + RegExp / Horspool | UTF-8 into one array: Buffer.byteLength + write / encodeInto |');
+  console.log(
+    '\nThis build with and without a global Buffer (Workers without nodejs_compat, the Edge runtime), µs per page; then the ways weighed for each step.',
+  );
+  console.log(
+    '| page | bytes: Buffer / none | encoded once: Buffer / none | stream: Buffer / none | latin1 view of the whole page: Buffer / TextDecoder | marker search: latin1 + RegExp / Horspool | UTF-8 into one array: Buffer.byteLength + write / encodeInto |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const [label, size] of sizes) {
     const html = pageOfSize(size);
@@ -175,9 +190,19 @@ if (current.encodeSpliced) {
       pair(() => current.injectIntoBytes(bytes, TAG).body.length),
       pair(() => current.injectIntoHtmlAsBytes(html, TAG).body.length),
       pair(() => stream(current, bytes)),
-      time(() => bytes.toString('latin1').length, () => latin1Decoder.decode(bytes).length).map(µs).join(' / '),
+      time(
+        () => bytes.toString('latin1').length,
+        () => latin1Decoder.decode(bytes).length,
+      )
+        .map(µs)
+        .join(' / '),
       pair(() => new current.Latin1Reader(bytes).findMarker(index)),
-      time(() => encodeWithBuffer(html, index, TAG), () => current.encodeSpliced(html, index, TAG).length).map(µs).join(' / '),
+      time(
+        () => encodeWithBuffer(html, index, TAG),
+        () => current.encodeSpliced(html, index, TAG).length,
+      )
+        .map(µs)
+        .join(' / '),
     ];
     console.log(`| ${label} | ${cells.join(' | ')} |`);
   }

@@ -41,8 +41,14 @@ function responseReader(onResponse) {
  * cycling through `requests` (pre-encoded). Resolves with counts once every socket is idle.
  */
 export function load({ port, connections, seconds, requests }) {
-  const encoded = requests.map(({ path, headers }) => Buffer.from(
-    `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1'));
+  const encoded = requests.map(({ path, headers }) =>
+    Buffer.from(
+      `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n`,
+      'latin1',
+    ),
+  );
   let next = 0;
   let completed = 0;
   let failed = 0;
@@ -55,12 +61,15 @@ export function load({ port, connections, seconds, requests }) {
       socket.setNoDelay(true);
       const send = () => socket.write(encoded[next++ % encoded.length]);
       socket.on('connect', send);
-      socket.on('data', responseReader((status) => {
-        completed++;
-        if (status < 200 || status >= 300) failed++;
-        if (performance.now() < stopAt) send();
-        else socket.end();
-      }));
+      socket.on(
+        'data',
+        responseReader((status) => {
+          completed++;
+          if (status < 200 || status >= 300) failed++;
+          if (performance.now() < stopAt) send();
+          else socket.end();
+        }),
+      );
       socket.on('error', reject);
       socket.on('close', () => {
         if (--open === 0) resolve({ completed, failed, seconds: (performance.now() - started) / 1000 });

@@ -43,17 +43,19 @@ app.get('/', (req, res) => {
 </head><body>
 <h1>hubspot-identify demo</h1>
 <p>HubSpot: ${fake ? `the bundled fake at <code>${fake.baseUrl}</code>` : `portal ${escapeHtml(portalId)}`}</p>
-${user
-  ? `<p>Logged in as <strong>${escapeHtml(user.email)}</strong>. ${identity ? 'The widget was told who you are (see the badge, bottom right).' : 'HubSpot gave no token: the widget sees an unknown visitor.'}</p>
+${
+  user
+    ? `<p>Logged in as <strong>${escapeHtml(user.email)}</strong>. ${identity ? 'The widget was told who you are (see the badge, bottom right).' : 'HubSpot gave no token: the widget sees an unknown visitor.'}</p>
 <form method="post" action="/logout" id="logout"><button>Log out</button></form>
 <script>document.getElementById('logout').addEventListener('submit', function () {
   if (window.HubSpotConversations) window.HubSpotConversations.clear({ resetWidget: true });
 });</script>
 <p><a href="/app">The client-rendered page</a></p>`
-  : `<form method="post" action="/login">
+    : `<form method="post" action="/login">
 <p><label>Email <input name="email" type="email" required value="ada@example.com"></label></p>
 <p><label>First name <input name="firstName" value="Ada"></label> <label>Last name <input name="lastName" value="Lovelace"></label></p>
-<button>Log in</button></form>`}
+<button>Log in</button></form>`
+}
 <p>Settings given to the widget: <code id="settings"></code></p>
 <script>addEventListener('load', function () { document.getElementById('settings').textContent = JSON.stringify(window.hsConversationsSettings || null); });</script>
 ${loaderTag}

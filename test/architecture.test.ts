@@ -16,14 +16,18 @@ function filesUnder(folder: string): string[] {
 function importsOf(file: string): string[] {
   const source = readFileSync(join(root, file), 'utf8');
   const specifiers = [...source.matchAll(/^(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((match) => match[1]!);
-  return specifiers.map((specifier) => (specifier.startsWith('.') ? relative(root, resolve(root, dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier));
+  return specifiers.map((specifier) =>
+    specifier.startsWith('.') ? relative(root, resolve(root, dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier,
+  );
 }
 
 /** Runtime imports only (`import type` and `export type` are erased). */
 function runtimeImportsOf(file: string): string[] {
   const source = readFileSync(join(root, file), 'utf8');
   const specifiers = [...source.matchAll(/^(?:import|export)(?!\s+type\b)\b[^'"]*?from\s+'([^']+)'/gm)].map((match) => match[1]!);
-  return specifiers.map((specifier) => (specifier.startsWith('.') ? relative(root, resolve(root, dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier));
+  return specifiers.map((specifier) =>
+    specifier.startsWith('.') ? relative(root, resolve(root, dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier,
+  );
 }
 
 // Each module's layer: a module may import from its own layer and those below it, never above.
@@ -60,7 +64,11 @@ describe('adapters', () => {
   const adapters = readdirSync(join(root, 'adapters'));
 
   it.each(adapters)('%s enters the core through at most two modules', (adapter) => {
-    const core = new Set(filesUnder(`adapters/${adapter}`).flatMap(importsOf).filter((target) => target.startsWith('src/')));
+    const core = new Set(
+      filesUnder(`adapters/${adapter}`)
+        .flatMap(importsOf)
+        .filter((target) => target.startsWith('src/')),
+    );
     expect([...core].length, [...core].join(', ')).toBeLessThanOrEqual(2);
   });
 });
@@ -82,8 +90,11 @@ function runtimeClosure(entry: string): { files: Set<string>; packages: Set<stri
 }
 
 describe('web entries', () => {
-  it.each(['src/index.ts', 'adapters/fetch/index.ts', 'adapters/hono/index.ts', 'src/browser/index.ts'])('%s loads no Node built-in', (entry) => {
-    const { packages } = runtimeClosure(entry);
-    expect([...packages].filter((name) => name.startsWith('node:'))).toEqual([]);
-  });
+  it.each(['src/index.ts', 'adapters/fetch/index.ts', 'adapters/hono/index.ts', 'src/browser/index.ts'])(
+    '%s loads no Node built-in',
+    (entry) => {
+      const { packages } = runtimeClosure(entry);
+      expect([...packages].filter((name) => name.startsWith('node:'))).toEqual([]);
+    },
+  );
 });

@@ -42,8 +42,12 @@ const apps: Record<string, (served: string[]) => Server> = {
       next();
     });
     app.use(expressIdentify(options()));
-    app.get('/login', (req, res) => { res.cookie('user', String(req.query['u'])).send(LINK); });
-    app.get('/logout', (_req, res) => { res.clearCookie('user').send(LINK); });
+    app.get('/login', (req, res) => {
+      res.cookie('user', String(req.query['u'])).send(LINK);
+    });
+    app.get('/logout', (_req, res) => {
+      res.clearCookie('user').send(LINK);
+    });
     app.get('/product', (req, res) => {
       served.push(String((req as express.Request & { user?: unknown }).user));
       res.set('Cache-Control', PUBLIC).send(PRODUCT);
@@ -76,7 +80,10 @@ describe.each(Object.keys(apps))('%s: the browser cache of a shared computer', (
     const context = await browser.newContext();
     try {
       const tab = await context.newPage();
-      const emailOnPage = () => tab.evaluate(() => /"identificationEmail":"([^"]+)"/.exec(Array.from(document.scripts, (script) => script.text).join(''))?.[1] ?? null);
+      const emailOnPage = () =>
+        tab.evaluate(
+          () => /"identificationEmail":"([^"]+)"/.exec(Array.from(document.scripts, (script) => script.text).join(''))?.[1] ?? null,
+        );
       const openProduct = async () => {
         await Promise.all([tab.waitForURL(`${origin}/product`), tab.click('#go')]);
         return emailOnPage();

@@ -46,7 +46,9 @@ const warnings = new Map<string, string[]>();
 let hubspot: FakeHubSpot;
 let browser: Browser;
 const options = (framework: string) => ({
-  accessToken: 'pat-csp', baseUrl: hubspot.baseUrl, logger: { warn: (message: string) => warnings.get(framework)!.push(message) },
+  accessToken: 'pat-csp',
+  baseUrl: hubspot.baseUrl,
+  logger: { warn: (message: string) => warnings.get(framework)!.push(message) },
 });
 
 // Each app reads its logged-in user from the `user` cookie where its framework keeps it, and sets its policy on every page.
@@ -63,7 +65,9 @@ const frameworks: Record<string, () => RequestListener> = {
       if (!policy) return void res.sendStatus(404);
       res.set('Content-Security-Policy', policy.headers).type('html').send(PAGE);
     });
-    app.get('/meta', (_req, res) => { res.type('html').send(META_PAGE); });
+    app.get('/meta', (_req, res) => {
+      res.type('html').send(META_PAGE);
+    });
     return app;
   },
   hono: () => {
@@ -94,7 +98,10 @@ afterAll(async () => {
 
 /** A policy's directives by name, each with its sources. */
 function directives(policy: string): Record<string, string[]> {
-  const named = policy.split(';').map((directive) => directive.trim().split(/\s+/)).filter(([name]) => name);
+  const named = policy
+    .split(';')
+    .map((directive) => directive.trim().split(/\s+/))
+    .filter(([name]) => name);
   return Object.fromEntries(named.map(([name, ...sources]) => [name!, sources]));
 }
 /** Every policy the response's Content-Security-Policy headers carry, comma-joined or repeated. */
@@ -160,13 +167,21 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     const ran = await tab.evaluate(() => {
       document.getElementById('b')!.click();
       const w = window as unknown as {
-        hsConversationsSettings?: { identificationEmail?: string }; __hubspotIdentify?: { e?: string };
-        __hubspotIdentifyReset?: number; ownRan?: boolean; clicked?: boolean; violations: Ran['violations'];
+        hsConversationsSettings?: { identificationEmail?: string };
+        __hubspotIdentify?: { e?: string };
+        __hubspotIdentifyReset?: number;
+        ownRan?: boolean;
+        clicked?: boolean;
+        violations: Ran['violations'];
       };
       return {
-        settingsEmail: w.hsConversationsSettings?.identificationEmail, markEmail: w.__hubspotIdentify?.e,
-        reset: w.__hubspotIdentifyReset === 1, own: w.ownRan === true, handler: w.clicked === true,
-        scripts: Array.from(document.querySelectorAll('script'), (script) => script.text), violations: w.violations,
+        settingsEmail: w.hsConversationsSettings?.identificationEmail,
+        markEmail: w.__hubspotIdentify?.e,
+        reset: w.__hubspotIdentifyReset === 1,
+        own: w.ownRan === true,
+        handler: w.clicked === true,
+        scripts: Array.from(document.querySelectorAll('script'), (script) => script.text),
+        violations: w.violations,
       };
     });
     return { csp, ran };

@@ -23,7 +23,6 @@ afterAll(async () => {
 });
 beforeEach(() => hubspot.reset());
 
-
 // The two load orders: the async loader after our script (/after), or a synchronous loader in <head> that runs before it (/first).
 const pages: Record<string, () => string> = {
   '/after': () => `<!doctype html><html><head><title>after</title></head><body>${hubspot.loaderTag}</body></html>`,
@@ -40,7 +39,10 @@ const apps: Record<string, () => (server: (listener: any) => Server) => Server> 
       next();
     });
     app.use(expressIdentify(options()));
-    for (const [path, html] of Object.entries(pages)) app.get(path, (_req, res) => { res.send(html()); });
+    for (const [path, html] of Object.entries(pages))
+      app.get(path, (_req, res) => {
+        res.send(html());
+      });
     return listen(app);
   },
   hono: () => (listen) => {
@@ -67,9 +69,11 @@ describe.each(Object.keys(apps))('%s: logout in Chromium', (name) => {
   let context: BrowserContext;
 
   beforeAll(async () => {
-    server = apps[name]!()((handler) => (name === 'hono'
-      ? serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }) as Server
-      : (handler as express.Express).listen(0, '127.0.0.1')));
+    server = apps[name]!()((handler) =>
+      name === 'hono'
+        ? (serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }) as Server)
+        : (handler as express.Express).listen(0, '127.0.0.1'),
+    );
     await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

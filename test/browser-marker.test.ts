@@ -32,7 +32,9 @@ const frameworks: Record<string, () => RequestListener> = {
       next();
     });
     app.use(expressIdentify(options()));
-    app.get('/page', (_req, res) => { res.send(page()); });
+    app.get('/page', (_req, res) => {
+      res.send(page());
+    });
     return app;
   },
   koa: () => {
@@ -96,7 +98,9 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   });
 
   const appOrigin = () => `http://${APP}:${app.port}`;
-  const plant = async (value: string) => { await tab.goto(`http://${SIBLING}:${sibling.port}/plant/${encodeURIComponent(value)}`); };
+  const plant = async (value: string) => {
+    await tab.goto(`http://${SIBLING}:${sibling.port}/plant/${encodeURIComponent(value)}`);
+  };
   const logIn = () => context.addCookies([{ name: 'user', value: encodeURIComponent(EMAIL), url: appOrigin() }]);
   const logOut = () => context.addCookies([{ name: 'user', value: '', url: appOrigin() }]);
 
@@ -104,14 +108,17 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   async function visit(): Promise<FakeState> {
     await tab.goto(`${appOrigin()}/page`);
     // Waited for in the page, in one round trip: the widget loaded, then 50 ms for a second clear(), should anything reset twice.
-    return tab.evaluate(() => new Promise<FakeState>((resolve) => {
-      const settled = () => {
-        const fake = (window as unknown as { __hubspotFake?: FakeState }).__hubspotFake;
-        if (fake && fake.loads >= 1) setTimeout(() => resolve(fake), 50);
-        else setTimeout(settled, 10);
-      };
-      settled();
-    }));
+    return tab.evaluate(
+      () =>
+        new Promise<FakeState>((resolve) => {
+          const settled = () => {
+            const fake = (window as unknown as { __hubspotFake?: FakeState }).__hubspotFake;
+            if (fake && fake.loads >= 1) setTimeout(() => resolve(fake), 50);
+            else setTimeout(settled, 10);
+          };
+          settled();
+        }),
+    );
   }
   /** The resets on each of `count` page loads. */
   async function resetsOver(count: number): Promise<number[]> {
@@ -125,10 +132,12 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     await plant(PLANTED);
     expect(await resetsOver(4)).toEqual([1, 0, 0, 0]);
     // The planted cookie is still there (this host cannot remove it); a host-only tombstone beside it covers it.
-    expect(await markerCookies()).toEqual(expect.arrayContaining([
-      expect.objectContaining({ domain: '.hsi.test', value: PLANTED }),
-      expect.objectContaining({ domain: APP, value: `~${PLANTED.slice(0, 8)}` }),
-    ]));
+    expect(await markerCookies()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ domain: '.hsi.test', value: PLANTED }),
+        expect.objectContaining({ domain: APP, value: `~${PLANTED.slice(0, 8)}` }),
+      ]),
+    );
   });
 
   it('log in, a marker planted meanwhile, log out, 4 anonymous pages: the widget is reset exactly once, at the logout', async () => {
@@ -136,7 +145,10 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     const identified = [await visit()];
     await plant(PLANTED);
     identified.push(await visit());
-    expect(identified.map((fake) => [fake.identified, fake.clears])).toEqual([[EMAIL, 0], [EMAIL, 0]]);
+    expect(identified.map((fake) => [fake.identified, fake.clears])).toEqual([
+      [EMAIL, 0],
+      [EMAIL, 0],
+    ]);
     await logOut();
     expect(await resetsOver(4)).toEqual([1, 0, 0, 0]);
   });

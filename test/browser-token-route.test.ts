@@ -10,7 +10,13 @@ import { hubspotIdentify as expressIdentify } from '../adapters/express/index.js
 import { hubspotIdentify as honoIdentify } from '../adapters/hono/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
 import {
-  browserEntryModules, HSI_TEST_HOSTS, launchChromium, serveOnLoopback, treatAsSecure, userFromCookie, type LoopbackServer,
+  browserEntryModules,
+  HSI_TEST_HOSTS,
+  launchChromium,
+  serveOnLoopback,
+  treatAsSecure,
+  userFromCookie,
+  type LoopbackServer,
 } from './helpers/browser.js';
 
 const ROUTE = '/hubspot/token';
@@ -34,8 +40,12 @@ const answered: Answered[] = [];
 const options = () => ({ accessToken: 'pat-token-route', baseUrl: hubspot.baseUrl, logger: false as const, tokenRoute: ROUTE });
 const note = (host: string | undefined, status: number, header: (name: string) => string | undefined) => {
   answered.push({
-    host: host ?? '', status, session: userFromCookie(header('cookie')) !== undefined,
-    origin: header('origin'), site: header('sec-fetch-site'), dest: header('sec-fetch-dest'),
+    host: host ?? '',
+    status,
+    session: userFromCookie(header('cookie')) !== undefined,
+    origin: header('origin'),
+    site: header('sec-fetch-site'),
+    dest: header('sec-fetch-dest'),
   });
 };
 
@@ -70,8 +80,12 @@ function expressApp(): express.Express {
   app.get('/login', (req, res) => {
     res.cookie('user', String(req.query['email']), SESSION).type('html').send('<!doctype html><title>in</title>');
   });
-  app.get('/browser/:file', (req, res) => { res.type('text/javascript').send(modules.get(req.params['file'] as string)); });
-  app.get('/spa', (_req, res) => { res.type('html').send(spaPage()); });
+  app.get('/browser/:file', (req, res) => {
+    res.type('text/javascript').send(modules.get(req.params['file'] as string));
+  });
+  app.get('/spa', (_req, res) => {
+    res.type('html').send(spaPage());
+  });
   return app;
 }
 
@@ -161,12 +175,13 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     it("the site's own page: identifyWidget gets the visitor's token from the route (200) and the widget loads as them", async () => {
       await own.goto(`${app()}/spa`);
       await own.waitForFunction(() => 'identifying' in window);
-      const identity = await own.evaluate(() => (window as unknown as { identifying: Promise<{ email: string; token: string } | null> })
-        .identifying);
+      const identity = await own.evaluate(
+        () => (window as unknown as { identifying: Promise<{ email: string; token: string } | null> }).identifying,
+      );
       expect(identity?.email).toBe(EMAIL);
       expect(hubspot.tokens.get(identity!.token)).toBe(EMAIL);
-      const widgetShows = (email: string) => (window as unknown as { __hubspotFake?: { identified: string | null } }).__hubspotFake
-        ?.identified === email;
+      const widgetShows = (email: string) =>
+        (window as unknown as { __hubspotFake?: { identified: string | null } }).__hubspotFake?.identified === email;
       await own.waitForFunction(widgetShows, EMAIL);
       const metadata = trusted ? { site: 'same-origin', dest: 'empty' } : {};
       expect(routeAnswers()).toEqual([expect.objectContaining({ status: 200, session: true, ...metadata })]);
@@ -204,14 +219,18 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
 
     it("a <script src> of the route on a sibling's page runs nothing and leaves nothing on the page", async () => {
       const before = await attacker.evaluate(() => Object.keys(window));
-      const outcome = await attacker.evaluate((url) => new Promise<string>((resolve) => {
-        window.addEventListener('error', (event) => resolve(`page error: ${event.message}`));
-        const script = document.createElement('script');
-        script.src = url;
-        script.onload = () => resolve('load');
-        script.onerror = () => resolve('error');
-        document.head.append(script);
-      }), `${app()}${ROUTE}`);
+      const outcome = await attacker.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            window.addEventListener('error', (event) => resolve(`page error: ${event.message}`));
+            const script = document.createElement('script');
+            script.src = url;
+            script.onload = () => resolve('load');
+            script.onerror = () => resolve('error');
+            document.head.append(script);
+          }),
+        `${app()}${ROUTE}`,
+      );
       const after = await attacker.evaluate(() => Object.keys(window));
       const page = await attacker.content();
       // Blocked either way: refused (403), or, where the browser sends no Fetch Metadata, JSON under nosniff is never run.

@@ -39,7 +39,8 @@ const async = () => hubspot.loaderTag;
 /** Pages by name: each puts the SDK and the identity script (`S`) in one order. */
 const layouts: Record<string, (s: string) => string> = {
   'script before the SDK': (s) => `<head>${s}</head><body>${async()}</body>`,
-  'SDK before the script': (s) => `<head><script>window.hsConversationsSettings = { loadImmediately: false };</script>${sync()}</head><body>${s}</body>`,
+  'SDK before the script': (s) =>
+    `<head><script>window.hsConversationsSettings = { loadImmediately: false };</script>${sync()}</head><body>${s}</body>`,
   'widget already loaded anonymous': (s) => `<head>${sync()}</head><body>${s}</body>`,
   'loader in head, async': (s) => `<head>${async()}${s}</head><body></body>`,
   'double script': (s) => `<head>${s}${s}</head><body>${async()}${s}</body>`,
@@ -62,7 +63,12 @@ beforeAll(async () => {
       return email ? hs.identify({ email }) : null;
     };
   };
-  const byMode = { false: identifier({}), true: identifier({ loadImmediately: true }), reset: identifier({}), widget: identifier({ widget: { disableAttachment: true, inlineEmbedSelector: '#chat' } }) };
+  const byMode = {
+    false: identifier({}),
+    true: identifier({ loadImmediately: true }),
+    reset: identifier({}),
+    widget: identifier({ widget: { disableAttachment: true, inlineEmbedSelector: '#chat' } }),
+  };
   app.get('/order/:layout', async (req, res) => {
     const mode = (req.query['mode'] as keyof typeof byMode | undefined) ?? 'false';
     const identity = await byMode[mode](req);
@@ -84,7 +90,10 @@ beforeAll(async () => {
   app.use('/browser', express.static('dist/esm/src/browser'));
   const hs = createIdentifier(options());
   let expiresIn = 12 * 60 * 60_000;
-  app.get('/expires-in/:ms', (req, res) => { expiresIn = Number(req.params['ms']); res.end(); });
+  app.get('/expires-in/:ms', (req, res) => {
+    expiresIn = Number(req.params['ms']);
+    res.end();
+  });
   app.get('/hubspot/token', async (req, res) => {
     routeHits++;
     const email = userOf(req.headers.cookie);
@@ -93,7 +102,13 @@ beforeAll(async () => {
     res.set('cache-control', 'no-store').json({ email: identity.email, token: identity.token, expiresAt: Date.now() + expiresIn });
   });
   app.get('/spa', (_req, res) => {
-    res.type('html').send(html(`<head><script type="module">import * as hsi from '/browser/index.js'; window.hsi = hsi;</script></head><body>${async()}</body>`));
+    res
+      .type('html')
+      .send(
+        html(
+          `<head><script type="module">import * as hsi from '/browser/index.js'; window.hsi = hsi;</script></head><body>${async()}</body>`,
+        ),
+      );
   });
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -141,13 +156,16 @@ describe('the server-rendered script, in every load order', () => {
     else expect(fake.loadCalls).toBe(1);
   });
 
-  it.each(['script before the SDK', 'widget already loaded anonymous'])('loadImmediately true, %s: the loader loads, identified once', async (layout) => {
-    await login('ada@example.com');
-    const fake = await fakeOf(await open(`/order/${encodeURIComponent(layout)}?mode=true`, 'f.identified !== null'));
-    expect(fake.identifiedLoads).toBe(1);
-    expect(fake.settingsAtLoad!['loadImmediately']).toBe(true);
-    if (layout === 'script before the SDK') expect(fake.loadCalls).toBe(1);
-  });
+  it.each(['script before the SDK', 'widget already loaded anonymous'])(
+    'loadImmediately true, %s: the loader loads, identified once',
+    async (layout) => {
+      await login('ada@example.com');
+      const fake = await fakeOf(await open(`/order/${encodeURIComponent(layout)}?mode=true`, 'f.identified !== null'));
+      expect(fake.identifiedLoads).toBe(1);
+      expect(fake.settingsAtLoad!['loadImmediately']).toBe(true);
+      if (layout === 'script before the SDK') expect(fake.loadCalls).toBe(1);
+    },
+  );
 
   it('an anonymous page is left alone', async () => {
     const fake = await fakeOf(await open('/order/script%20before%20the%20SDK'));
@@ -159,44 +177,58 @@ describe('the server-rendered script, in every load order', () => {
   it('the widget option reaches the SDK with the identity', async () => {
     await login('ada@example.com');
     const fake = await fakeOf(await open('/order/script%20before%20the%20SDK?mode=widget', 'f.identified !== null'));
-    expect(fake.settingsAtStart).toMatchObject({ disableAttachment: true, inlineEmbedSelector: '#chat', identificationEmail: 'ada@example.com' });
+    expect(fake.settingsAtStart).toMatchObject({
+      disableAttachment: true,
+      inlineEmbedSelector: '#chat',
+      identificationEmail: 'ada@example.com',
+    });
     expect(fake.settingsAtLoad).toMatchObject({ disableAttachment: true, inlineEmbedSelector: '#chat' });
   });
 
-  it.each(['script before the SDK', 'SDK before the script', 'widget already loaded anonymous'])('a change of visitor, %s: clears once, then loads as the new one', async (layout) => {
-    await login('bob@example.com');
-    const fake = await fakeOf(await open(`/order/${encodeURIComponent(layout)}?mode=reset`, 'f.identified !== null'));
-    expect(fake.clears).toBe(1);
-    expect(fake.identified).toBe('bob@example.com');
-  });
+  it.each(['script before the SDK', 'SDK before the script', 'widget already loaded anonymous'])(
+    'a change of visitor, %s: clears once, then loads as the new one',
+    async (layout) => {
+      await login('bob@example.com');
+      const fake = await fakeOf(await open(`/order/${encodeURIComponent(layout)}?mode=reset`, 'f.identified !== null'));
+      expect(fake.clears).toBe(1);
+      expect(fake.identified).toBe('bob@example.com');
+    },
+  );
 });
 
 describe('the reset script', () => {
-  it.each(['script before the SDK', 'SDK before the script', 'widget already loaded anonymous', 'double script'])('%s: clear({ resetWidget: true }) exactly once, the chat cookie renewed', async (layout) => {
-    await context.addCookies([{ name: 'messagesUtk', value: 'previous-visitor', url: origin }]);
-    const fake = await fakeOf(await open(`/reset/${encodeURIComponent(layout)}`, 'f.clears >= 1'));
-    expect(fake.clears).toBe(1);
-    const cookies = await context.cookies(origin);
-    expect(cookies.find((c) => c.name === 'messagesUtk')?.value).not.toBe('previous-visitor');
-  });
+  it.each(['script before the SDK', 'SDK before the script', 'widget already loaded anonymous', 'double script'])(
+    '%s: clear({ resetWidget: true }) exactly once, the chat cookie renewed',
+    async (layout) => {
+      await context.addCookies([{ name: 'messagesUtk', value: 'previous-visitor', url: origin }]);
+      const fake = await fakeOf(await open(`/reset/${encodeURIComponent(layout)}`, 'f.clears >= 1'));
+      expect(fake.clears).toBe(1);
+      const cookies = await context.cookies(origin);
+      expect(cookies.find((c) => c.name === 'messagesUtk')?.value).not.toBe('previous-visitor');
+    },
+  );
 });
 
 describe('pages in other charsets', () => {
   const emails = ['\u00c1"}})-(window.__pwned=1)//@x.io', 'jos\u00e9@x.io', '\u7530\u4e2d@x.io', '\uae40@x.io', '\ud83d\ude80@x.io'];
-  it.each(['shift_jis', 'gbk', 'euc-kr', 'big5', 'iso-8859-1', 'windows-1252', 'utf-8'])('%s: every email arrives exact, nothing runs', async (charset) => {
-    for (const email of emails) {
-      await context.clearCookies();
-      await login(email);
-      const tab = await open(`/charset/${charset}`, 'f.loads >= 1');
-      const result = await tab.evaluate(() => ({
-        email: (window as unknown as { hsConversationsSettings?: { identificationEmail?: string } }).hsConversationsSettings?.identificationEmail,
-        pwned: (window as unknown as { __pwned?: unknown }).__pwned,
-        charset: document.characterSet,
-      }));
-      expect(result, email).toMatchObject({ email, pwned: undefined });
-      await tab.close();
-    }
-  });
+  it.each(['shift_jis', 'gbk', 'euc-kr', 'big5', 'iso-8859-1', 'windows-1252', 'utf-8'])(
+    '%s: every email arrives exact, nothing runs',
+    async (charset) => {
+      for (const email of emails) {
+        await context.clearCookies();
+        await login(email);
+        const tab = await open(`/charset/${charset}`, 'f.loads >= 1');
+        const result = await tab.evaluate(() => ({
+          email: (window as unknown as { hsConversationsSettings?: { identificationEmail?: string } }).hsConversationsSettings
+            ?.identificationEmail,
+          pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+          charset: document.characterSet,
+        }));
+        expect(result, email).toMatchObject({ email, pwned: undefined });
+        await tab.close();
+      }
+    },
+  );
 });
 
 describe('identifyWidget on a client-rendered page', () => {
@@ -221,7 +253,9 @@ describe('identifyWidget on a client-rendered page', () => {
     expect(await tab.evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget())).toBeNull();
     fake = await fakeOf(tab);
     expect(fake.clears).toBe(1);
-    expect(await tab.evaluate(() => (window as unknown as { hsConversationsSettings: object }).hsConversationsSettings)).toEqual({ loadImmediately: false });
+    expect(await tab.evaluate(() => (window as unknown as { hsConversationsSettings: object }).hsConversationsSettings)).toEqual({
+      loadImmediately: false,
+    });
 
     await login('bob@example.com');
     await tab.evaluate(() => (window as unknown as { hsi: Hsi }).hsi.identifyWidget());
@@ -264,12 +298,19 @@ describe('identifyWidget on a client-rendered page', () => {
     const tab = await spa();
     const result = await tab.evaluate(async () => {
       const timers: Array<{ fn: () => void; ms: number }> = [];
-      const clock = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => timers.push({ fn, ms }), clearTimeout: () => undefined };
+      const clock = {
+        now: () => Date.now(),
+        setTimeout: (fn: () => void, ms: number) => timers.push({ fn, ms }),
+        clearTimeout: () => undefined,
+      };
       const hsi = (window as unknown as { hsi: Hsi }).hsi;
       await hsi.identifyWidget({ clock });
       const scheduled = timers[0]!.ms;
       timers[0]!.fn();
-      await new Promise((resolve) => { const wait = () => (timers.length > 1 ? resolve(null) : setTimeout(wait, 5)); wait(); });
+      await new Promise((resolve) => {
+        const wait = () => (timers.length > 1 ? resolve(null) : setTimeout(wait, 5));
+        wait();
+      });
       return { scheduled, next: timers[1]!.ms };
     });
     await fetch(`${origin}/expires-in/${12 * 60 * 60_000}`);
@@ -285,16 +326,27 @@ describe('identifyWidget on a client-rendered page', () => {
   it('ignores a stale answer that arrives after a newer one', async () => {
     const tab = await spa();
     const result = await tab.evaluate(async () => {
-      const answer = (email: string) => new Response(JSON.stringify({ email, token: 'unknown-' + email, expiresAt: Date.now() + 3_600_000 }), { headers: { 'content-type': 'application/json' } });
+      const answer = (email: string) =>
+        new Response(JSON.stringify({ email, token: 'unknown-' + email, expiresAt: Date.now() + 3_600_000 }), {
+          headers: { 'content-type': 'application/json' },
+        });
       let releaseOld: () => void = () => undefined;
-      const slow = () => new Promise<Response>((resolve) => { releaseOld = () => resolve(answer('old@x.io')); });
+      const slow = () =>
+        new Promise<Response>((resolve) => {
+          releaseOld = () => resolve(answer('old@x.io'));
+        });
       const fast = () => Promise.resolve(answer('new@x.io'));
       const hsi = (window as unknown as { hsi: Hsi }).hsi;
       const older = hsi.identifyWidget({ fetch: slow });
       const newer = await hsi.identifyWidget({ fetch: fast });
       releaseOld();
       const stale = await older;
-      return { newer: newer?.email, stale: stale?.email, email: (window as unknown as { hsConversationsSettings: { identificationEmail: string } }).hsConversationsSettings.identificationEmail };
+      return {
+        newer: newer?.email,
+        stale: stale?.email,
+        email: (window as unknown as { hsConversationsSettings: { identificationEmail: string } }).hsConversationsSettings
+          .identificationEmail,
+      };
     });
     expect(result).toEqual({ newer: 'new@x.io', stale: 'new@x.io', email: 'new@x.io' });
   });

@@ -30,7 +30,6 @@ afterAll(async () => {
 });
 beforeEach(() => hubspot.reset());
 
-
 /** The page: its own settings in <head>, a strict CSP nonce on every script, the fake loader at the end. */
 function page(nonce: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>browser test</title>
@@ -91,7 +90,11 @@ const frameworks: Record<string, () => Promise<Server>> = {
   },
   hono: async () => {
     const app = new Hono();
-    app.use(secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: [NONCE], connectSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] } }));
+    app.use(
+      secureHeaders({
+        contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: [NONCE], connectSrc: ["'self'"], styleSrc: ["'unsafe-inline'"] },
+      }),
+    );
     app.use(async (c, next) => {
       c.set('user' as never, userFromCookie(c.req.header('cookie')) as never);
       await next();
@@ -199,7 +202,9 @@ describe.each(Object.keys(frameworks))('%s in Chromium', (name) => {
 
   it('runs under a strict CSP through the nonce, with no violation', async () => {
     const { tab, violations } = await visit('ada@example.com');
-    const nonces = await tab.evaluate(() => Array.from(document.scripts).map((s) => ({ marked: s.hasAttribute('data-hubspot-identify'), nonce: s.nonce })));
+    const nonces = await tab.evaluate(() =>
+      Array.from(document.scripts).map((s) => ({ marked: s.hasAttribute('data-hubspot-identify'), nonce: s.nonce })),
+    );
     const ours = nonces.filter((s) => s.marked);
     expect(ours).toHaveLength(1);
     expect(ours[0]!.nonce).not.toBe('');

@@ -1,6 +1,12 @@
 // The core against the fake HubSpot: identities, cache ages on a controlled clock, single flight, failures.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIdentifier, type HubSpotIdentifyError, type HubSpotIdentifyOptions, type StoredToken, type TokenStore } from '../src/index.js';
+import {
+  createIdentifier,
+  type HubSpotIdentifyError,
+  type HubSpotIdentifyOptions,
+  type StoredToken,
+  type TokenStore,
+} from '../src/index.js';
 import { startFakeHubSpot, type FakeHubSpot } from '../src/testing/index.js';
 import { HOUR, manualClock, memoryLogger, settle } from './helpers/clock.js';
 
@@ -41,12 +47,21 @@ describe('identify', () => {
     expect(identity).not.toBeNull();
     expect(identity!.email).toBe('Ada@Example.com');
     expect(ownerOf(identity!.token)).toBe('Ada@Example.com');
-    expect(identity!.settings).toEqual({ identificationEmail: 'Ada@Example.com', identificationToken: identity!.token, loadImmediately: false });
+    expect(identity!.settings).toEqual({
+      identificationEmail: 'Ada@Example.com',
+      identificationToken: identity!.token,
+      loadImmediately: false,
+    });
     expect(identity!.scriptTag).toMatch(/^<script data-hubspot-identify nonce="n0nce">/);
-    expect(hubspot.calls).toEqual([{
-      email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace',
-      path: '/visitor-identification/2026-03/tokens/create', authorization: `Bearer ${SECRET}`,
-    }]);
+    expect(hubspot.calls).toEqual([
+      {
+        email: 'Ada@Example.com',
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        path: '/visitor-identification/2026-03/tokens/create',
+        authorization: `Bearer ${SECRET}`,
+      },
+    ]);
   });
 
   it('takes null for no context or options, as it takes none (regression: a valid visitor rendered anonymous, inject threw)', async () => {
@@ -70,7 +85,10 @@ describe('identify', () => {
   it('an accessToken function that answers late leaves the token only what is left of timeout', async () => {
     const release = hubspot.hold();
     try {
-      const { hs, errors } = setup({ accessToken: () => new Promise<string>((resolve) => setTimeout(() => resolve(SECRET), 200)), timeout: 300 });
+      const { hs, errors } = setup({
+        accessToken: () => new Promise<string>((resolve) => setTimeout(() => resolve(SECRET), 200)),
+        timeout: 300,
+      });
       // HubSpot is held: the page waits timeout in all (about 300 ms), not 200 ms and then the whole timeout again (500 ms).
       const started = performance.now();
       expect(await hs.identify('ada@example.com')).toBeNull();
@@ -94,14 +112,15 @@ describe('identify', () => {
     expect(hubspot.calls).toHaveLength(0);
   });
 
-  it.each([
-    42, 'no-at-sign', 'ada\r\n@example.com', `${'a'.repeat(300)}@x.io`, { email: { toString: () => 'a@b.c' } },
-  ])('invalid input %j is not sent to HubSpot and renders anonymous', async (input) => {
-    const { hs, errors } = setup();
-    expect(await hs.identify(input as never)).toBeNull();
-    expect(hubspot.calls).toHaveLength(0);
-    expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR']);
-  });
+  it.each([42, 'no-at-sign', 'ada\r\n@example.com', `${'a'.repeat(300)}@x.io`, { email: { toString: () => 'a@b.c' } }])(
+    'invalid input %j is not sent to HubSpot and renders anonymous',
+    async (input) => {
+      const { hs, errors } = setup();
+      expect(await hs.identify(input as never)).toBeNull();
+      expect(hubspot.calls).toHaveLength(0);
+      expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR']);
+    },
+  );
 
   it('sends hostile names and emails to HubSpot intact, and makes them inert in the script', async () => {
     const { hs } = setup();
@@ -190,9 +209,18 @@ describe('cache ages', () => {
 describe('failures render anonymous', () => {
   it('a visitor object whose getter throws (a proxy, a lazy ORM field) renders anonymous instead of rejecting', async () => {
     const { hs, errors } = setup();
-    const throwing = { get email(): string { throw new Error('getter boom'); } };
+    const throwing = {
+      get email(): string {
+        throw new Error('getter boom');
+      },
+    };
     await expect(hs.identify(throwing as never)).resolves.toBeNull();
-    const named = { email: 'ada@example.com', get firstName(): string { throw new Error('name boom'); } };
+    const named = {
+      email: 'ada@example.com',
+      get firstName(): string {
+        throw new Error('name boom');
+      },
+    };
     await expect(hs.identify(named as never)).resolves.toBeNull();
     expect(errors.map((e) => e.code)).toEqual(['HSI_INVALID_VISITOR', 'HSI_INVALID_VISITOR']);
     expect(errors[0]!.message).toContain('getter boom');
@@ -222,7 +250,9 @@ describe('failures render anonymous', () => {
     expect(hubspot.calls).toHaveLength(1);
     expect(errors.map((e) => e.code)).toEqual(['HSI_UNAUTHORIZED']);
     expect(logger.lines).toHaveLength(1);
-    expect(logger.lines[0]).toMatch(/HSI_UNAUTHORIZED: HubSpot refused the access token \(401\).*HUBSPOT_ACCESS_TOKEN.*conversations\.visitor_identification\.tokens\.create/);
+    expect(logger.lines[0]).toMatch(
+      /HSI_UNAUTHORIZED: HubSpot refused the access token \(401\).*HUBSPOT_ACCESS_TOKEN.*conversations\.visitor_identification\.tokens\.create/,
+    );
     expect(logger.lines.join()).not.toContain(SECRET);
     hubspot.behave({ kind: 'ok' });
     clock.advance(5 * 60 * 1000);
@@ -274,7 +304,14 @@ describe('failures render anonymous', () => {
   });
 
   it('a throwing onError or accessToken function never reaches the caller', async () => {
-    const { hs } = setup({ onError: () => { throw new Error('monitoring down'); }, accessToken: () => { throw new Error('vault down'); } });
+    const { hs } = setup({
+      onError: () => {
+        throw new Error('monitoring down');
+      },
+      accessToken: () => {
+        throw new Error('vault down');
+      },
+    });
     await expect(hs.identify('ada@example.com')).resolves.toBeNull();
   });
 });
@@ -311,7 +348,11 @@ function mapStore(overrides: Partial<TokenStore> = {}) {
   return { store, entries, keys };
 }
 
-const dailyLimit = { kind: 'status', status: 429, body: { status: 'error', message: 'daily limit', category: 'RATE_LIMITS', policyName: 'DAILY' } } as const;
+const dailyLimit = {
+  kind: 'status',
+  status: 429,
+  body: { status: 'error', message: 'daily limit', category: 'RATE_LIMITS', policyName: 'DAILY' },
+} as const;
 
 describe('one token, one visitor', () => {
   it('KELVIN SIGN gets its own token, not the one minted for kate (regression: Unicode lower-casing shared it)', async () => {
@@ -375,7 +416,13 @@ describe('forget', () => {
   });
 
   it('ignores invalid emails and never rejects', async () => {
-    const { hs } = setup({ store: mapStore({ delete: () => { throw new Error('down'); } }).store });
+    const { hs } = setup({
+      store: mapStore({
+        delete: () => {
+          throw new Error('down');
+        },
+      }).store,
+    });
     await expect(hs.forget('not an email')).resolves.toBeUndefined();
     await expect(hs.forget('ada@example.com')).resolves.toBeUndefined();
   });
@@ -402,7 +449,11 @@ describe('stores and hooks cannot hang or throw into a page', () => {
 
   it('a logger whose warn throws is contained, also inside the timeout timer (regression: an uncaught exception)', async () => {
     hubspot.latencyMs = 100;
-    const logger = { warn: () => { throw new Error('logger down'); } };
+    const logger = {
+      warn: () => {
+        throw new Error('logger down');
+      },
+    };
     const { hs } = setup({ logger, timeout: 20 });
     await expect(hs.identify('ada@example.com')).resolves.toBeNull();
     hubspot.behave({ kind: 'status', status: 401 });
@@ -411,14 +462,23 @@ describe('stores and hooks cannot hang or throw into a page', () => {
   });
 
   it('an async onError that rejects is contained', async () => {
-    const { hs } = setup({ onError: async () => { throw new Error('monitoring down'); } });
+    const { hs } = setup({
+      onError: async () => {
+        throw new Error('monitoring down');
+      },
+    });
     hubspot.behave({ kind: 'status', status: 500 });
     await expect(hs.identify('ada@example.com')).resolves.toBeNull();
     await settle(10);
   });
 
   it.each([
-    ['throws', () => { throw new Error('vault down'); }],
+    [
+      'throws',
+      () => {
+        throw new Error('vault down');
+      },
+    ],
     ['rejects', () => Promise.reject(new Error('vault down'))],
   ])('an accessToken function that %s is HSI_FUNCTION_FAILED, not HSI_NO_ACCESS_TOKEN', async (_name, accessToken) => {
     const { hs, errors } = setup({ accessToken });
@@ -454,7 +514,15 @@ describe("HubSpot's limits", () => {
 
   it('429 TEN_SECONDLY_ROLLING pauses for the interval header', async () => {
     const { hs, clock } = setup();
-    hubspot.behave({ kind: 'status', status: 429, headers: { 'x-hubspot-ratelimit-interval-milliseconds': '7000' }, body: { status: 'error', message: 'secondly', policyName: 'TEN_SECONDLY_ROLLING' } }, 1);
+    hubspot.behave(
+      {
+        kind: 'status',
+        status: 429,
+        headers: { 'x-hubspot-ratelimit-interval-milliseconds': '7000' },
+        body: { status: 'error', message: 'secondly', policyName: 'TEN_SECONDLY_ROLLING' },
+      },
+      1,
+    );
     expect(await hs.identify('ada@example.com')).toBeNull();
     clock.advance(6_999);
     expect(await hs.identify('ada@example.com')).toBeNull();
@@ -467,7 +535,11 @@ describe("HubSpot's limits", () => {
     const { hs, clock } = setup();
     const first = await hs.identify('ada@example.com');
     clock.advance(7 * HOUR);
-    const low = { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '3', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
+    const low = {
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-remaining': '3',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+    };
     hubspot.behave({ kind: 'status', status: 200, body: { token: 'low-budget' }, headers: low }, 2);
     expect(await hs.identify('bob@example.com')).not.toBeNull();
     expect((await hs.identify('ada@example.com'))!.token).toBe(first!.token);

@@ -64,7 +64,10 @@ describe('options', () => {
     [{ cache: 5 }, /cache must be an object, got 5/],
     [{ cache: { maxage: 1000 } }, /Unknown option cache.maxage: did you mean cache.maxAge\?/],
     [{ widget: { disableAttachment: 'true' } }, /widget.disableAttachment must be true or false, got "true"/],
-    [{ widget: { enableWidgetCookieBanner: 'ALWAYS' } }, /widget.enableWidgetCookieBanner must be true, false, 'ON_WIDGET_LOAD' or 'ON_EXIT_INTENT'/],
+    [
+      { widget: { enableWidgetCookieBanner: 'ALWAYS' } },
+      /widget.enableWidgetCookieBanner must be true, false, 'ON_WIDGET_LOAD' or 'ON_EXIT_INTENT'/,
+    ],
     [{ widget: { inlineEmbedSelecter: '#chat' } }, /Unknown option widget.inlineEmbedSelecter: did you mean widget.inlineEmbedSelector\?/],
     [{ acessToken: 'pat' }, /Unknown option acessToken: did you mean accessToken\?/],
     [{ storage: {} }, /Unknown option storage/],
@@ -100,31 +103,44 @@ describe('options', () => {
   });
 
   it('selects the date-versioned path by option and strips a trailing slash from baseUrl', () => {
-    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' }).tokenUrl).toBe('http://127.0.0.1:9/visitor-identification/2026-03/tokens/create');
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-03', baseUrl: 'http://127.0.0.1:9/' }).tokenUrl).toBe(
+      'http://127.0.0.1:9/visitor-identification/2026-03/tokens/create',
+    );
   });
 
   it('keeps DEFAULTS unchangeable at runtime', () => {
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
     expect(Object.isFrozen(DEFAULTS.cache)).toBe(true);
-    expect(() => { (DEFAULTS as { timeout: number }).timeout = 1; }).toThrow(TypeError);
+    expect(() => {
+      (DEFAULTS as { timeout: number }).timeout = 1;
+    }).toThrow(TypeError);
     expect(resolveOptions({ accessToken: 'pat' }).timeout).toBe(1_500);
   });
 
   it('selects the legacy v3 path only when asked, and any YYYY-MM version', () => {
-    expect(resolveOptions({ accessToken: 'pat', apiVersion: 'v3' }).tokenUrl)
-      .toBe('https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create');
-    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-09' }).tokenUrl)
-      .toBe('https://api.hubapi.com/visitor-identification/2026-09/tokens/create');
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: 'v3' }).tokenUrl).toBe(
+      'https://api.hubapi.com/conversations/v3/visitor-identification/tokens/create',
+    );
+    expect(resolveOptions({ accessToken: 'pat', apiVersion: '2026-09' }).tokenUrl).toBe(
+      'https://api.hubapi.com/visitor-identification/2026-09/tokens/create',
+    );
   });
 
   it('derives refreshAfter from a shorter maxAge: the smaller of 6 h and maxAge / 2', () => {
-    expect(resolveOptions({ accessToken: 'pat', cache: { maxAge: 2 * HOUR } }).cache).toEqual({ max: 10_000, maxAge: 2 * HOUR, refreshAfter: HOUR });
+    expect(resolveOptions({ accessToken: 'pat', cache: { maxAge: 2 * HOUR } }).cache).toEqual({
+      max: 10_000,
+      maxAge: 2 * HOUR,
+      refreshAfter: HOUR,
+    });
     expect(resolveOptions({ accessToken: 'pat', cache: { maxAge: 11.5 * HOUR } }).cache.refreshAfter).toBe(5.75 * HOUR);
     expect(resolveOptions({ accessToken: 'pat' }).cache.refreshAfter).toBe(6 * HOUR);
   });
 
   it('keeps widget settings that are set, and nothing else', () => {
-    const { widget } = resolveOptions({ accessToken: 'pat', widget: { disableAttachment: true, inlineEmbedSelector: '#chat', avoidInlineStyles: undefined } });
+    const { widget } = resolveOptions({
+      accessToken: 'pat',
+      widget: { disableAttachment: true, inlineEmbedSelector: '#chat', avoidInlineStyles: undefined },
+    });
     expect(widget).toEqual({ disableAttachment: true, inlineEmbedSelector: '#chat' });
   });
 

@@ -12,7 +12,12 @@ let tarball: string;
 
 function run(command: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    return execFileSync(command, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`);
@@ -22,20 +27,32 @@ function run(command: string, args: string[], cwd: string): string {
 beforeAll(() => {
   if (!existsSync(join(root, 'dist/esm/src/index.js'))) throw new Error('dist/ is missing: `npm test` builds it first (npm run build).');
   workdir = mkdtempSync(join(tmpdir(), 'hsi-consumers-'));
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workdir], root)) as { filename: string }[];
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workdir], root)) as {
+    filename: string;
+  }[];
   tarball = join(workdir, packed[0]!.filename);
   // One install serves every project below it: the tarball, the frameworks, and TypeScript.
   // Read from the file: some packages (hono) do not export their package.json.
-  const versions = (name: string) => `^${(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
-  writeFileSync(join(workdir, 'package.json'), JSON.stringify({
-    private: true,
-    dependencies: {
-      'hubspot-identify': `file:${tarball}`,
-      express: versions('express'), koa: versions('koa'), fastify: versions('fastify'), hono: versions('hono'),
-      typescript: versions('typescript'), '@types/express': versions('@types/express'), '@types/koa': versions('@types/koa'), '@types/node': versions('@types/node'),
-    },
-    overrides: { 'light-my-request': '6.6.0' },
-  }));
+  const versions = (name: string) =>
+    `^${(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
+  writeFileSync(
+    join(workdir, 'package.json'),
+    JSON.stringify({
+      private: true,
+      dependencies: {
+        'hubspot-identify': `file:${tarball}`,
+        express: versions('express'),
+        koa: versions('koa'),
+        fastify: versions('fastify'),
+        hono: versions('hono'),
+        typescript: versions('typescript'),
+        '@types/express': versions('@types/express'),
+        '@types/koa': versions('@types/koa'),
+        '@types/node': versions('@types/node'),
+      },
+      overrides: { 'light-my-request': '6.6.0' },
+    }),
+  );
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], workdir);
 }, 180_000);
 
@@ -76,10 +93,22 @@ describe('the published package', () => {
   ] as const)('type-checks and runs in TypeScript with $name', ({ type, module, moduleResolution }) => {
     const dir = project(`ts-${module}-${moduleResolution}-${type}`, type, ['typed.ts']);
     // skipLibCheck as most apps set it: @types/koa 3.0 does not compile against the content-disposition koa 3.3 installs.
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module, moduleResolution, target: 'es2022', strict: true, esModuleInterop: true, skipLibCheck: true, outDir: 'out', types: ['node'] },
-      files: ['typed.ts'],
-    }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module,
+          moduleResolution,
+          target: 'es2022',
+          strict: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          outDir: 'out',
+          types: ['node'],
+        },
+        files: ['typed.ts'],
+      }),
+    );
     run(process.execPath, [join(workdir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
     expect(readdirSync(join(dir, 'out'))).toContain('typed.js');
     expect(run('node', ['out/typed.js'], dir)).toContain('typescript ok');
@@ -90,13 +119,20 @@ describe('the published package', () => {
   });
 
   it('passes arethetypeswrong in every resolution mode, the classic node10 included', () => {
-    const output = run(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'json'], root);
+    const output = run(
+      process.execPath,
+      [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'json'],
+      root,
+    );
     const report = JSON.parse(output) as { analysis: { problems: unknown[] } };
     expect(report.analysis.problems).toEqual([]);
   });
 
   it('maps every subpath export to CommonJS declarations for the classic resolution, which ignores exports', () => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { require?: { types: string } }>; typesVersions: Record<string, Record<string, string[]>> };
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, { require?: { types: string } }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
     for (const [subpath, conditions] of Object.entries(manifest.exports)) {
       if (subpath === '.' || !conditions.require) continue;
       expect(manifest.typesVersions['*']![subpath.slice(2)], subpath).toEqual([conditions.require.types]);

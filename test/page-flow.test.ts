@@ -13,7 +13,12 @@ interface Req {
   shown: (Identity | null)[];
 }
 
-const request = (user: unknown, headers: Record<string, string> = {}): Req => ({ user, method: 'GET', headers: { accept: 'text/html', ...headers }, shown: [] });
+const request = (user: unknown, headers: Record<string, string> = {}): Req => ({
+  user,
+  method: 'GET',
+  headers: { accept: 'text/html', ...headers },
+  shown: [],
+});
 
 const facts: FrameworkFacts<Req, Req> = {
   user: (req) => req.user,
@@ -23,10 +28,13 @@ const facts: FrameworkFacts<Req, Req> = {
   host: () => 'app.test',
   nonce: (req) => req.headers['x-nonce'],
   secure: () => false,
-  show: (req, _res, identity) => { req.shown.push(identity); },
+  show: (req, _res, identity) => {
+    req.shown.push(identity);
+  },
 };
 
-const flowWith = (options: object = {}) => createPageFlow<Req, Req>({ accessToken: 'pat-flow', baseUrl: fake().baseUrl, logger: false, ...options }, facts, 'Compress later.');
+const flowWith = (options: object = {}) =>
+  createPageFlow<Req, Req>({ accessToken: 'pat-flow', baseUrl: fake().baseUrl, logger: false, ...options }, facts, 'Compress later.');
 const HTML = { 'Content-Type': 'text/html; charset=utf-8' };
 
 /** A flow whose cache already holds ada's token. */
@@ -112,7 +120,12 @@ describe('a page load', () => {
 
   it('a nonce function that throws leaves the page anonymous and says so', () => {
     const errors: string[] = [];
-    const flow = flowWith({ nonce: () => { throw new Error('no nonce'); }, onError: (error: { code: string }) => errors.push(error.code) });
+    const flow = flowWith({
+      nonce: () => {
+        throw new Error('no nonce');
+      },
+      onError: (error: { code: string }) => errors.push(error.code),
+    });
     const req = request('ada@example.com');
     expect(flow.visit(req, req)).toBeUndefined();
     expect(errors).toEqual(['HSI_FUNCTION_FAILED']);

@@ -41,7 +41,13 @@ function codeBlocks(markdown: string): { language: string; code: string; line: n
 const blocks = codeBlocks(readme);
 const samples: Sample[] = blocks
   .filter((block) => block.marker?.startsWith('runs:'))
-  .map((block) => ({ title: block.title, how: block.marker!.slice('runs:'.length).trim(), language: block.language, code: block.code, line: block.line }));
+  .map((block) => ({
+    title: block.title,
+    how: block.marker!.slice('runs:'.length).trim(),
+    language: block.language,
+    code: block.code,
+    line: block.line,
+  }));
 
 /** A port nothing listens on now. */
 function freePort(): Promise<number> {
@@ -58,7 +64,10 @@ function freePort(): Promise<number> {
 function listening(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
     socket.once('error', () => done(false));
   });
 }
@@ -67,7 +76,9 @@ function listening(port: number): Promise<boolean> {
 function writeSample(dir: string, sample: Sample, index: number): string {
   const file = join(dir, `sample-${index}.mjs`);
   const code = sample.language.startsWith('ts')
-    ? ts.transpileModule(sample.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, jsx: ts.JsxEmit.ReactJSX } }).outputText
+    ? ts.transpileModule(sample.code, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, jsx: ts.JsxEmit.ReactJSX },
+      }).outputText
     : sample.code;
   writeFileSync(file, code);
   return file;
@@ -83,19 +94,31 @@ function start(sample: Sample, file: string, port: number, hubspotUrl: string): 
   const [how, , path] = sample.how.split(/\s+/);
   const child = spawn(process.execPath, [runner, how!, file, ...(path ? [path] : [])], {
     cwd: dirname(file),
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HUBSPOT_ACCESS_TOKEN: 'pat-na1-readme-test', FAKE_HUBSPOT_URL: hubspotUrl },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      PORT: String(port),
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-readme-test',
+      FAKE_HUBSPOT_URL: hubspotUrl,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return { child, output: () => output, exited };
 }
 
 async function waitForPort(port: number, running: Running): Promise<void> {
   let exited = false;
-  void running.exited.then(() => { exited = true; });
+  void running.exited.then(() => {
+    exited = true;
+  });
   const deadline = Date.now() + 10_000;
   while (!(await listening(port))) {
     if (exited) throw new Error(`The sample exited before it listened:\n${running.output()}`);
@@ -106,7 +129,10 @@ async function waitForPort(port: number, running: Running): Promise<void> {
 
 async function stop(running: Running): Promise<void> {
   running.child.stdin!.end();
-  const stopped = await Promise.race([running.exited.then(() => true), new Promise<boolean>((done) => setTimeout(() => done(false), 2_000))]);
+  const stopped = await Promise.race([
+    running.exited.then(() => true),
+    new Promise<boolean>((done) => setTimeout(() => done(false), 2_000)),
+  ]);
   if (!stopped) {
     running.child.kill('SIGKILL');
     await running.exited;
@@ -152,9 +178,11 @@ describe('the README', () => {
         const route = /^route-export GET (\S+)$/.exec(sample.how)?.[1];
         if (route) {
           // identifyWidget's request: the page's own fetch().
-          const response = await fetch(`http://127.0.0.1:${port}${route}`, { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' } });
+          const response = await fetch(`http://127.0.0.1:${port}${route}`, {
+            headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'empty' },
+          });
           expect(response.status, running.output()).toBe(200);
-          const body = await response.json() as { email: string; token: string; expiresAt: number };
+          const body = (await response.json()) as { email: string; token: string; expiresAt: number };
           expect(body.email).toBe('ada@example.com');
           expect(hubspot.tokens.get(body.token)).toBe('ada@example.com');
           expect(body.expiresAt).toBeGreaterThan(Date.now());
@@ -162,7 +190,9 @@ describe('the README', () => {
           const response = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
           expect(response.status, running.output()).toBe(200);
           const page = await response.text();
-          const token = /<script data-hubspot-identify>.*"identificationEmail":"ada@example\.com","identificationToken":"([^"]+)"/.exec(page)?.[1];
+          const token = /<script data-hubspot-identify>.*"identificationEmail":"ada@example\.com","identificationToken":"([^"]+)"/.exec(
+            page,
+          )?.[1];
           expect(token, page).toBeDefined();
           expect(hubspot.tokens.get(token!)).toBe('ada@example.com');
           expect(page.indexOf('<script data-hubspot-identify>')).toBeLessThan(page.indexOf('</head>'));
@@ -182,7 +212,11 @@ function anchors(markdown: string): Set<string> {
   const result = new Set<string>();
   const outsideCode = markdown.replace(FENCE, '');
   for (const [, heading] of outsideCode.matchAll(/^#+ (.*)$/gm)) {
-    const base = heading!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = heading!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     result.add(count === 0 ? base : `${base}-${count}`);
@@ -191,7 +225,14 @@ function anchors(markdown: string): Set<string> {
 }
 
 describe('links between the README and docs/', () => {
-  const pages = ['README.md', 'CHANGELOG.md', 'bench/README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const pages = [
+    'README.md',
+    'CHANGELOG.md',
+    'bench/README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
 
   it.each(pages)('every relative link in %s lands on a file and heading that exist', (page) => {
     const text = readFileSync(join(root, page), 'utf8');
@@ -204,7 +245,8 @@ describe('links between the README and docs/', () => {
         broken.push(`${target} (no ${file})`);
         continue;
       }
-      if (anchor !== undefined && file.endsWith('.md') && !anchors(readFileSync(join(root, file), 'utf8')).has(anchor)) broken.push(`${target} (no heading #${anchor} in ${file})`);
+      if (anchor !== undefined && file.endsWith('.md') && !anchors(readFileSync(join(root, file), 'utf8')).has(anchor))
+        broken.push(`${target} (no heading #${anchor} in ${file})`);
     }
     expect(broken).toEqual([]);
   });

@@ -24,20 +24,29 @@ function App() {
   function Late() {
     return h('p', { id: 'late' }, use(late));
   }
-  return h('html', null,
+  return h(
+    'html',
+    null,
     h('head', null, h('meta', { charSet: 'utf-8' }), h('title', null, 'React SSR — ünïcode')),
-    h('body', null,
+    h(
+      'body',
+      null,
       h('h1', null, 'Shell 🚀'),
       h(Suspense, { fallback: h('p', null, 'loading…') }, h(Late)),
       // biome-ignore lint/security/noDangerouslySetInnerHtml: the page's own loader, as a real app prints it
-      h('div', { dangerouslySetInnerHTML: { __html: LOADER } })));
+      h('div', { dangerouslySetInnerHTML: { __html: LOADER } }),
+    ),
+  );
 }
 
 function renderReact(onShell: (pipe: (destination: NodeJS.WritableStream) => void) => void): void {
   const stream = renderToPipeableStream(h(App), { onShellReady: () => onShell(stream.pipe) });
 }
 
-interface Received { chunks: { at: number; text: string }[]; headers: Record<string, unknown> }
+interface Received {
+  chunks: { at: number; text: string }[];
+  headers: Record<string, unknown>;
+}
 
 /** GETs a page over a real socket, noting when each chunk arrived. */
 function fetchChunks(server: Server, path: string): Promise<Received> {
@@ -60,7 +69,12 @@ const servers: Record<string, () => Promise<Server>> = {
   express: async () => {
     const app = express();
     app.use(expressIdentify(options()));
-    app.get('/react', (_req, res) => renderReact((pipe) => { res.type('html'); pipe(res); }));
+    app.get('/react', (_req, res) =>
+      renderReact((pipe) => {
+        res.type('html');
+        pipe(res);
+      }),
+    );
     return app.listen(0, '127.0.0.1');
   },
   koa: async () => {
@@ -68,7 +82,12 @@ const servers: Record<string, () => Promise<Server>> = {
     app.use(koaIdentify(options()));
     app.use(async (ctx) => {
       const body = new PassThrough();
-      await new Promise<void>((resolve) => renderReact((pipe) => { pipe(body); resolve(); }));
+      await new Promise<void>((resolve) =>
+        renderReact((pipe) => {
+          pipe(body);
+          resolve();
+        }),
+      );
       ctx.type = 'html';
       ctx.body = body;
     });
@@ -79,7 +98,10 @@ const servers: Record<string, () => Promise<Server>> = {
     await app.register(fastifyIdentify, options());
     app.get('/react', (_request, reply) => {
       const body = new PassThrough();
-      renderReact((pipe) => { pipe(body); reply.type('text/html; charset=utf-8').send(body); });
+      renderReact((pipe) => {
+        pipe(body);
+        reply.type('text/html; charset=utf-8').send(body);
+      });
       return reply;
     });
     await app.listen({ port: 0, host: '127.0.0.1' });

@@ -12,14 +12,21 @@ const fixtures = join(root, 'test/fixtures/test-run');
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
 
 function runFixtures(...files: string[]): { status: number | null; lastLine: string } {
-  const result = spawnSync(process.execPath, [vitest, 'run', '--root', fixtures, ...files], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const result = spawnSync(process.execPath, [vitest, 'run', '--root', fixtures, ...files], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   return { status: result.status, lastLine: result.stdout.trimEnd().split('\n').at(-1) ?? '' };
 }
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
     socket.once('error', () => done(false));
   });
 }
@@ -44,7 +51,11 @@ describe('provisioning', () => {
   it('stops before running anything on a machine without redis-server and Chromium, naming the command that installs both', () => {
     const emptyPath = mkdtempSync(join(tmpdir(), 'hsi-no-tools-'));
     try {
-      const result = spawnSync(process.execPath, ['scripts/provision.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, PATH: emptyPath, CHROMIUM_PATH: join(emptyPath, 'chromium') } });
+      const result = spawnSync(process.execPath, ['scripts/provision.mjs'], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: emptyPath, CHROMIUM_PATH: join(emptyPath, 'chromium') },
+      });
       expect(result.status).toBe(1);
       expect(result.stderr).toContain('apt-get install -y redis-server chromium');
     } finally {
@@ -61,7 +72,7 @@ function descendants(pid: number): number[] {
     children.set(parent, [...(children.get(parent) ?? []), child]);
   }
   const found: number[] = [];
-  for (let queue = [pid]; queue.length > 0;) {
+  for (let queue = [pid]; queue.length > 0; ) {
     const next = children.get(queue.shift()!) ?? [];
     found.push(...next);
     queue.push(...next);
@@ -81,7 +92,12 @@ function running(pids: number[]): string[] {
  * no chance to clean up), and waits up to `limit` ms for every process the run had started to end.
  */
 async function interruptRun(fixture: string, limit = 5_000): Promise<{ ready: string; survivors: string[]; endedIn: number }> {
-  const child = spawn(process.execPath, [vitest, 'run', '--root', fixtures, fixture], { cwd: root, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(process.execPath, [vitest, 'run', '--root', fixtures, fixture], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   let stderr = '';
   const ready = await new Promise<string>((found, fail) => {
     child.stderr!.on('data', (data: Buffer) => {
@@ -134,7 +150,7 @@ describe('an interrupted run leaves nothing running', () => {
       expect(await portOpen(redis.port)).toBe(true);
       const killedAt = Date.now();
       run.kill('SIGKILL');
-      while (await portOpen(redis.port) && Date.now() - killedAt < 5_000) await new Promise((wait) => setTimeout(wait, 50));
+      while ((await portOpen(redis.port)) && Date.now() - killedAt < 5_000) await new Promise((wait) => setTimeout(wait, 50));
       expect(await portOpen(redis.port)).toBe(false);
       expect(Date.now() - killedAt).toBeLessThan(5_000);
     } finally {

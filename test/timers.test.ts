@@ -26,10 +26,36 @@ describe('within', () => {
 
 describe('bounded', () => {
   it('settles as the call does, and rejects with the given error when it hangs or throws synchronously', async () => {
-    expect(await bounded(() => 2, 50, () => new Error('slow'))).toBe(2);
-    expect(await bounded(async () => 3, 50, () => new Error('slow'))).toBe(3);
-    await expect(bounded(() => new Promise(() => undefined), 10, () => new Error('slow'))).rejects.toThrow('slow');
-    await expect(bounded(() => { throw new Error('sync'); }, 50, () => new Error('slow'))).rejects.toThrow('sync');
+    expect(
+      await bounded(
+        () => 2,
+        50,
+        () => new Error('slow'),
+      ),
+    ).toBe(2);
+    expect(
+      await bounded(
+        async () => 3,
+        50,
+        () => new Error('slow'),
+      ),
+    ).toBe(3);
+    await expect(
+      bounded(
+        () => new Promise(() => undefined),
+        10,
+        () => new Error('slow'),
+      ),
+    ).rejects.toThrow('slow');
+    await expect(
+      bounded(
+        () => {
+          throw new Error('sync');
+        },
+        50,
+        () => new Error('slow'),
+      ),
+    ).rejects.toThrow('sync');
   });
 });
 

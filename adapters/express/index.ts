@@ -1,12 +1,27 @@
 // hubspot-identify/express: the Express 5 middleware, translating Express's req/res to the page flow.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  assertCalledAsFactory, createPageFlow, dropValidators, HubSpotIdentifyError, withForget,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type PageFlow, type TokenRouteAnswer,
+  assertCalledAsFactory,
+  createPageFlow,
+  dropValidators,
+  HubSpotIdentifyError,
+  withForget,
+  type Forgets,
+  type FrameworkFacts,
+  type HubSpotIdentifyOptions,
+  type Identity,
+  type PageFlow,
+  type TokenRouteAnswer,
 } from '../../src/page-flow.js';
 import { track } from './response-hooks.js';
 
-export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
+export {
+  HubSpotIdentifyError,
+  isHubSpotIdentifyError,
+  type HubSpotIdentifyErrorCode,
+  type HubSpotIdentifyOptions,
+  type Identity,
+} from '../../src/page-flow.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -36,8 +51,13 @@ const facts: FrameworkFacts<Request, Response> = {
   nonce: (_req, res) => (res.locals as Record<string, unknown>)['cspNonce'],
   secure: (req) => req.secure,
   // No TLS and nothing a trusted proxy could say: http, without Express's trust-proxy look-up.
-  plainHttp: (req) => !(req.socket as { encrypted?: boolean }).encrypted && req.headers['x-forwarded-proto'] === undefined && req.headers.forwarded === undefined,
-  show: (_req, res, identity) => { res.locals.hsIdentity = identity; },
+  plainHttp: (req) =>
+    !(req.socket as { encrypted?: boolean }).encrypted &&
+    req.headers['x-forwarded-proto'] === undefined &&
+    req.headers.forwarded === undefined,
+  show: (_req, res, identity) => {
+    res.locals.hsIdentity = identity;
+  },
 };
 
 /**
@@ -50,15 +70,22 @@ function wrongFrameworkCheck(flow: PageFlow<Request, Response>): (req: Request, 
     if (req.app !== undefined || res.locals !== undefined) return false;
     if (!said) {
       said = true;
-      flow.core.report(new HubSpotIdentifyError('HSI_INVALID_OPTION',
-        "hubspot-identify/express got a request that is not Express's (no req.app or res.locals): this looks like a Fastify app, e.g. NestJS on @nestjs/platform-fastify. Import hubspot-identify/fastify and register the plugin instead: await app.register(hubspotIdentify, options)."));
+      flow.core.report(
+        new HubSpotIdentifyError(
+          'HSI_INVALID_OPTION',
+          "hubspot-identify/express got a request that is not Express's (no req.app or res.locals): this looks like a Fastify app, e.g. NestJS on @nestjs/platform-fastify. Import hubspot-identify/fastify and register the plugin instead: await app.register(hubspotIdentify, options).",
+        ),
+      );
     }
     return true;
   };
 }
 
 function sendTokenRoute(req: Request, res: Response, answer: TokenRouteAnswer): void {
-  res.status(answer.status).set(answer.headers).set('Content-Length', String(Buffer.byteLength(answer.body)));
+  res
+    .status(answer.status)
+    .set(answer.headers)
+    .set('Content-Length', String(Buffer.byteLength(answer.body)));
   if (answer.setCookie) res.append('Set-Cookie', answer.setCookie);
   res.end(req.method === 'HEAD' ? undefined : answer.body);
 }

@@ -16,8 +16,16 @@
 import type { ServerResponse } from 'node:http';
 import { asBuffer, injectWhole } from '../../src/node/body.js';
 import {
-  dropValidators, filterLaterHeaders, isPromise, makePrivate, setHeaders, takeHeaders,
-  type ResponseHeaders, type StreamingInjector, type Verdict, type Visit,
+  dropValidators,
+  filterLaterHeaders,
+  isPromise,
+  makePrivate,
+  setHeaders,
+  takeHeaders,
+  type ResponseHeaders,
+  type StreamingInjector,
+  type Verdict,
+  type Visit,
 } from '../../src/page-flow.js';
 
 type Callback = (error?: Error | null) => void;
@@ -41,7 +49,11 @@ class ResponseState implements ResponseHeaders {
   /** write() answered false while holding: 'drain' is owed. */
   owesDrain = false;
 
-  constructor(readonly res: ServerResponse, readonly visit: Visit<any, any>, readonly own: boolean) {}
+  constructor(
+    readonly res: ServerResponse,
+    readonly visit: Visit<any, any>,
+    readonly own: boolean,
+  ) {}
 
   get(name: string): unknown {
     return this.res.getHeader(name);
@@ -74,7 +86,11 @@ class ResponseState implements ResponseHeaders {
       return undefined;
     }
     const verdict = this.visit.respond(status, this);
-    if (isPromise(verdict)) return verdict.then((decided) => this.#take(decided), () => this.#take('untouched'));
+    if (isPromise(verdict))
+      return verdict.then(
+        (decided) => this.#take(decided),
+        () => this.#take('untouched'),
+      );
     this.#take(verdict);
     return undefined;
   }
@@ -141,7 +157,10 @@ function sendWhole(send: Method, res: ServerResponse, state: ResponseState, verd
   if (verdict === 'untouched') return send.call(res, body);
   dropValidators(res.req.headers);
   // No ETag for Express to compute over the whole body (when its etag setting is on): the rules drop it as the headers go out.
-  if (typeof (res as { app?: { settings?: Record<string, unknown> } }).app?.settings?.['etag fn'] === 'function' && res.getHeader('ETag') === undefined) {
+  if (
+    typeof (res as { app?: { settings?: Record<string, unknown> } }).app?.settings?.['etag fn'] === 'function' &&
+    res.getHeader('ETag') === undefined
+  ) {
     res.setHeader('ETag', '"hubspot-identify"');
   }
   if (verdict === 'inject') {
@@ -149,7 +168,8 @@ function sendWhole(send: Method, res: ServerResponse, state: ResponseState, verd
     if (injected.delivered) state.visit.deliver(state);
     if (typeof body === 'string' && injected.body !== body) {
       const type = res.getHeader('Content-Type');
-      if (typeof type === 'string' && !UTF8.test(type)) res.setHeader('Content-Type', CHARSET.test(type) ? type.replace(CHARSET, '; charset=utf-8') : `${type}; charset=utf-8`);
+      if (typeof type === 'string' && !UTF8.test(type))
+        res.setHeader('Content-Type', CHARSET.test(type) ? type.replace(CHARSET, '; charset=utf-8') : `${type}; charset=utf-8`);
     }
     body = injected.body;
   }
@@ -157,33 +177,39 @@ function sendWhole(send: Method, res: ServerResponse, state: ResponseState, verd
 }
 
 // res.send (and so res.render) holds the whole body: the rules and the injection come before Express sets Content-Length and ETag.
-const sendHook: Hook = (send) => function (this: ServerResponse, body?: unknown) {
-  const state = stateOf(this);
-  if (!state || state.decided || state.held || (typeof body !== 'string' && !Buffer.isBuffer(body))) return send.call(this, body);
-  if (typeof body === 'string' && !this.getHeader('Content-Type')) this.setHeader('Content-Type', 'text/html; charset=utf-8');
-  const verdict = state.visit.respond(this.statusCode, state);
-  if (!isPromise(verdict)) return sendWhole(send, this, state, verdict, body);
-  verdict.then((decided) => sendWhole(send, this, state, decided, body), () => sendWhole(send, this, state, 'untouched', body))
-    .catch((error: unknown) => (this.req as { next?: (error: unknown) => void }).next?.(error));
-  return this;
-};
+const sendHook: Hook = (send) =>
+  function (this: ServerResponse, body?: unknown) {
+    const state = stateOf(this);
+    if (!state || state.decided || state.held || (typeof body !== 'string' && !Buffer.isBuffer(body))) return send.call(this, body);
+    if (typeof body === 'string' && !this.getHeader('Content-Type')) this.setHeader('Content-Type', 'text/html; charset=utf-8');
+    const verdict = state.visit.respond(this.statusCode, state);
+    if (!isPromise(verdict)) return sendWhole(send, this, state, verdict, body);
+    verdict
+      .then(
+        (decided) => sendWhole(send, this, state, decided, body),
+        () => sendWhole(send, this, state, 'untouched', body),
+      )
+      .catch((error: unknown) => (this.req as { next?: (error: unknown) => void }).next?.(error));
+    return this;
+  };
 
 // Headers given to writeHead are set first, so the rules see the final Content-Type and encoding.
-const writeHeadHook: Hook = (writeHead) => function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
-  const state = stateOf(this);
-  if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
-  const headers = takeHeaders(rest);
-  if (headers) setHeaders(this, headers);
-  // Held without its headers, which are on the response now: set again, a list would replace the marker's Set-Cookie.
-  const call: HeldCall = { method: 'writeHead', args: [statusCode, ...rest] };
-  // Already settled (res.send): the rules ran then; what was set since (a caching middleware's
-  // headers, our ETag placeholder) is made private again.
-  if (state.decided) {
-    if (state.verdict !== 'untouched') makePrivate(state);
-    return writeHead.call(this, statusCode, ...rest);
-  }
-  return waits(state, Number(statusCode), call) ? this : writeHead.call(this, statusCode, ...rest);
-};
+const writeHeadHook: Hook = (writeHead) =>
+  function (this: ServerResponse, statusCode: unknown, ...rest: unknown[]) {
+    const state = stateOf(this);
+    if (!state || this.headersSent) return writeHead.call(this, statusCode, ...rest);
+    const headers = takeHeaders(rest);
+    if (headers) setHeaders(this, headers);
+    // Held without its headers, which are on the response now: set again, a list would replace the marker's Set-Cookie.
+    const call: HeldCall = { method: 'writeHead', args: [statusCode, ...rest] };
+    // Already settled (res.send): the rules ran then; what was set since (a caching middleware's
+    // headers, our ETag placeholder) is made private again.
+    if (state.decided) {
+      if (state.verdict !== 'untouched') makePrivate(state);
+      return writeHead.call(this, statusCode, ...rest);
+    }
+    return waits(state, Number(statusCode), call) ? this : writeHead.call(this, statusCode, ...rest);
+  };
 
 /** Splits (chunk?, encoding?, callback?) as Node's write/end accept them. */
 function parseArgs(args: unknown[]): { chunk: unknown; encoding: unknown; callback: Callback | undefined } {
@@ -202,41 +228,43 @@ function toBytes(chunk: unknown, encoding: unknown): Buffer {
 function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
   const mine = (state: ResponseState | undefined): state is ResponseState => state !== undefined && state.own === own;
   return {
-    write: (write) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = stateOf(this);
-      if (!mine(state)) return write.apply(this, args);
-      if (waits(state, this.statusCode, { method: 'write', args })) {
-        state.owesDrain = true;
-        return false;
-      }
-      const injector = state.injector;
-      if (!injector) return write.apply(this, args);
-      const { chunk, encoding, callback } = parseArgs(args);
-      const pieces = injector.push(toBytes(chunk, encoding));
-      if (pieces.length === 0) return write.call(this, Buffer.alloc(0), callback);
-      let ok = true;
-      pieces.forEach((piece, i) => {
-        ok = i === pieces.length - 1 ? write.call(this, asBuffer(piece), callback) : write.call(this, asBuffer(piece));
-      });
-      return ok;
-    },
+    write: (write) =>
+      function (this: ServerResponse, ...args: unknown[]) {
+        const state = stateOf(this);
+        if (!mine(state)) return write.apply(this, args);
+        if (waits(state, this.statusCode, { method: 'write', args })) {
+          state.owesDrain = true;
+          return false;
+        }
+        const injector = state.injector;
+        if (!injector) return write.apply(this, args);
+        const { chunk, encoding, callback } = parseArgs(args);
+        const pieces = injector.push(toBytes(chunk, encoding));
+        if (pieces.length === 0) return write.call(this, Buffer.alloc(0), callback);
+        let ok = true;
+        pieces.forEach((piece, i) => {
+          ok = i === pieces.length - 1 ? write.call(this, asBuffer(piece), callback) : write.call(this, asBuffer(piece));
+        });
+        return ok;
+      },
 
-    end: (end) => function (this: ServerResponse, ...args: unknown[]) {
-      const state = stateOf(this);
-      if (!mine(state)) return end.apply(this, args);
-      if (waits(state, this.statusCode, { method: 'end', args })) return this;
-      const injector = state.injector;
-      if (!injector) return end.apply(this, args);
-      const { chunk, encoding, callback } = parseArgs(args);
-      state.injector = undefined;
-      const pieces = chunk === undefined || chunk === null || typeof chunk === 'function' ? [] : injector.push(toBytes(chunk, encoding));
-      pieces.push(...injector.end());
-      state.visit.noteOutcome(injector.outcome, injector.metaPolicies);
-      // The injector is cleared, so our write hook passes these already-injected pieces straight on.
-      for (const piece of pieces.slice(0, -1)) this.write(asBuffer(piece));
-      const last = pieces[pieces.length - 1];
-      return last ? end.call(this, asBuffer(last), callback) : end.call(this, callback);
-    },
+    end: (end) =>
+      function (this: ServerResponse, ...args: unknown[]) {
+        const state = stateOf(this);
+        if (!mine(state)) return end.apply(this, args);
+        if (waits(state, this.statusCode, { method: 'end', args })) return this;
+        const injector = state.injector;
+        if (!injector) return end.apply(this, args);
+        const { chunk, encoding, callback } = parseArgs(args);
+        state.injector = undefined;
+        const pieces = chunk === undefined || chunk === null || typeof chunk === 'function' ? [] : injector.push(toBytes(chunk, encoding));
+        pieces.push(...injector.end());
+        state.visit.noteOutcome(injector.outcome, injector.metaPolicies);
+        // The injector is cleared, so our write hook passes these already-injected pieces straight on.
+        for (const piece of pieces.slice(0, -1)) this.write(asBuffer(piece));
+        const last = pieces[pieces.length - 1];
+        return last ? end.call(this, asBuffer(last), callback) : end.call(this, callback);
+      },
   };
 }
 

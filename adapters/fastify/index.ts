@@ -2,12 +2,27 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import {
-  createPageFlow, dropValidators, HubSpotIdentifyError, isPromise, keepPrivateOnWriteHead,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type ResponseHeaders, type Visit,
+  createPageFlow,
+  dropValidators,
+  HubSpotIdentifyError,
+  isPromise,
+  keepPrivateOnWriteHead,
+  type Forgets,
+  type FrameworkFacts,
+  type HubSpotIdentifyOptions,
+  type Identity,
+  type ResponseHeaders,
+  type Visit,
 } from '../../src/page-flow.js';
 import { injectBody, isWebResponse } from '../../src/node/body.js';
 
-export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
+export {
+  HubSpotIdentifyError,
+  isHubSpotIdentifyError,
+  type HubSpotIdentifyErrorCode,
+  type HubSpotIdentifyOptions,
+  type Identity,
+} from '../../src/page-flow.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,7 +52,8 @@ export type FastifyHubSpotIdentifyOptions = HubSpotIdentifyOptions<FastifyReques
 
 type WithLocals = FastifyReply & { locals?: Record<string, unknown> | null; cspNonce?: { script?: string } };
 
-const COMPRESSION_HINT = 'Register hubspot-identify before any plugin that encodes bodies in an app-level onSend hook, so that the script is injected first.';
+const COMPRESSION_HINT =
+  'Register hubspot-identify before any plugin that encodes bodies in an app-level onSend hook, so that the script is injected first.';
 
 const show = (request: FastifyRequest, reply: FastifyReply, identity: Identity | null) => {
   request.hsIdentity = identity;
@@ -66,9 +82,15 @@ type Visited = FastifyRequest & { [VISIT]?: Visit<FastifyRequest, FastifyReply> 
 /** A reply's headers, as the flow's rules read them; reply.header appends to Set-Cookie. */
 const headersOf = (reply: FastifyReply): ResponseHeaders => ({
   get: (name) => reply.getHeader(name),
-  set: (name, value) => { reply.header(name, value); },
-  remove: (name) => { reply.removeHeader(name); },
-  append: (name, value) => { reply.header(name, value); },
+  set: (name, value) => {
+    reply.header(name, value);
+  },
+  remove: (name) => {
+    reply.removeHeader(name);
+  },
+  append: (name, value) => {
+    reply.header(name, value);
+  },
   names: () => Object.keys(reply.getHeaders()),
 });
 
@@ -86,7 +108,9 @@ const PLAIN_TEXT = /^\s*text\/plain\b/i;
 function adopt(reply: FastifyReply, payload: unknown): unknown {
   if (!isWebResponse(payload) || payload.bodyUsed) return payload;
   reply.code(payload.status);
-  payload.headers.forEach((value, name) => { reply.header(name, value); });
+  payload.headers.forEach((value, name) => {
+    reply.header(name, value);
+  });
   return payload.body;
 }
 
@@ -132,14 +156,30 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
 
   /** Says once, per plugin, that a page load's HTML went out as text/plain. */
   const warnNotHtml = (reply: FastifyReply, payload: unknown) => {
-    if (saidNotHtml || typeof payload !== 'string' || !PLAIN_TEXT.test(String(reply.getHeader('content-type'))) || !LOOKS_LIKE_HTML.test(payload)) return;
+    if (
+      saidNotHtml ||
+      typeof payload !== 'string' ||
+      !PLAIN_TEXT.test(String(reply.getHeader('content-type'))) ||
+      !LOOKS_LIKE_HTML.test(payload)
+    )
+      return;
     saidNotHtml = true;
-    flow.core.report(new HubSpotIdentifyError('HSI_NOT_HTML',
-      "An HTML page went out as text/plain (a string sent without a content type), so the visitor's identification was not injected. Set Content-Type: text/html: reply.type('text/html'), or @Header('Content-Type', 'text/html') on a NestJS controller method."));
+    flow.core.report(
+      new HubSpotIdentifyError(
+        'HSI_NOT_HTML',
+        "An HTML page went out as text/plain (a string sent without a content type), so the visitor's identification was not injected. Set Content-Type: text/html: reply.type('text/html'), or @Header('Content-Type', 'text/html') on a NestJS controller method.",
+      ),
+    );
   };
 
   /** Applies the visit's rules as the reply goes out: private, injected, the logout marker appended when the page took the script. */
-  const rewrite = (visit: Visit<FastifyRequest, FastifyReply>, reply: FastifyReply, payload: unknown, verdict: string, done: (error: Error | null, payload?: unknown) => void) => {
+  const rewrite = (
+    visit: Visit<FastifyRequest, FastifyReply>,
+    reply: FastifyReply,
+    payload: unknown,
+    verdict: string,
+    done: (error: Error | null, payload?: unknown) => void,
+  ) => {
     if (verdict === 'untouched') {
       if (visit.named) warnNotHtml(reply, payload);
       return done(null, payload);
@@ -161,7 +201,10 @@ const plugin: FastifyPluginAsync<FastifyHubSpotIdentifyOptions> = async (fastify
     const payload = adopt(reply, sent);
     const verdict = visit.respond(reply.statusCode, headersOf(reply));
     if (!isPromise(verdict)) return rewrite(visit, reply, payload, verdict, done);
-    verdict.then((decided) => rewrite(visit, reply, payload, decided, done), () => done(null, payload));
+    verdict.then(
+      (decided) => rewrite(visit, reply, payload, decided, done),
+      () => done(null, payload),
+    );
   });
 };
 

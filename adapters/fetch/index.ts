@@ -1,13 +1,31 @@
 // hubspot-identify/fetch: any web-standard (Request) => Response handler: Bun, Deno, Next.js route handlers, workers.
 import {
-  createPageFlow, forwardedHttps, HubSpotIdentifyError, rewriteResponse, tokenRouteResponse, withForget, withoutValidators,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type PageFlow,
+  createPageFlow,
+  forwardedHttps,
+  HubSpotIdentifyError,
+  rewriteResponse,
+  tokenRouteResponse,
+  withForget,
+  withoutValidators,
+  type Forgets,
+  type FrameworkFacts,
+  type HubSpotIdentifyOptions,
+  type Identity,
+  type PageFlow,
 } from '../../src/page-flow.js';
 
-export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
+export {
+  HubSpotIdentifyError,
+  isHubSpotIdentifyError,
+  type HubSpotIdentifyErrorCode,
+  type HubSpotIdentifyOptions,
+  type Identity,
+} from '../../src/page-flow.js';
 
 /** Options for the fetch adapter: every function option receives the `Request`. `visitor` is required. */
-export type FetchOptions = HubSpotIdentifyOptions<Request, Request> & { visitor: NonNullable<HubSpotIdentifyOptions<Request, Request>['visitor']> };
+export type FetchOptions = HubSpotIdentifyOptions<Request, Request> & {
+  visitor: NonNullable<HubSpotIdentifyOptions<Request, Request>['visitor']>;
+};
 
 /** A fetch-style handler; the rest (Cloudflare's env and ctx, Next.js's context) is passed through. */
 export type FetchHandler<Rest extends unknown[] = unknown[]> = (request: Request, ...rest: Rest) => Response | Promise<Response>;
@@ -48,8 +66,10 @@ export function identityOf(request: Request): Identity | null {
 function fetchFlow(options: FetchOptions | undefined, creator: string): PageFlow<Request, Request> {
   // No framework keeps a logged-in user on a Request, so there is no default to fall back on.
   if (typeof options?.visitor !== 'function') {
-    throw new HubSpotIdentifyError('HSI_INVALID_OPTION',
-      `${creator} needs a visitor option: a function of the Request returning the logged-in visitor's email (or { email, firstName, lastName }, or null), e.g. ${creator}(${creator === 'withHubSpotIdentify' ? 'handler, ' : ''}{ visitor: async (request) => (await getSession(request))?.user?.email }).`);
+    throw new HubSpotIdentifyError(
+      'HSI_INVALID_OPTION',
+      `${creator} needs a visitor option: a function of the Request returning the logged-in visitor's email (or { email, firstName, lastName }, or null), e.g. ${creator}(${creator === 'withHubSpotIdentify' ? 'handler, ' : ''}{ visitor: async (request) => (await getSession(request))?.user?.email }).`,
+    );
   }
   return createPageFlow(options, facts, COMPRESSION_HINT);
 }
@@ -58,9 +78,15 @@ function fetchFlow(options: FetchOptions | undefined, creator: string): PageFlow
  * Wraps a fetch handler: identifies page loads, makes `identityOf(request)` available inside it,
  * and injects the script into the HTML it answers. HubSpot failures never reach the response.
  */
-export function withHubSpotIdentify<Rest extends unknown[]>(handler: FetchHandler<Rest>, options: FetchOptions): ((request: Request, ...rest: Rest) => Promise<Response>) & Forgets {
+export function withHubSpotIdentify<Rest extends unknown[]>(
+  handler: FetchHandler<Rest>,
+  options: FetchOptions,
+): ((request: Request, ...rest: Rest) => Promise<Response>) & Forgets {
   if (typeof handler !== 'function') {
-    throw new HubSpotIdentifyError('HSI_INVALID_OPTION', `withHubSpotIdentify(handler, options) takes the app's fetch handler first, got ${typeof handler}: pass app.fetch or your (request) => Response function.`);
+    throw new HubSpotIdentifyError(
+      'HSI_INVALID_OPTION',
+      `withHubSpotIdentify(handler, options) takes the app's fetch handler first, got ${typeof handler}: pass app.fetch or your (request) => Response function.`,
+    );
   }
   const flow = fetchFlow(options, 'withHubSpotIdentify');
 

@@ -1,11 +1,28 @@
 // hubspot-identify/hono: the Hono middleware, translating Hono's context to the page flow's web Response rules.
 import type { Context, MiddlewareHandler } from 'hono';
 import {
-  assertCalledAsFactory, createPageFlow, forwardedHttps, isPromise, keepPrivateOnWriteHead, rewriteResponse, tokenRouteResponse, withForget, withoutValidators,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity,
+  assertCalledAsFactory,
+  createPageFlow,
+  forwardedHttps,
+  isPromise,
+  keepPrivateOnWriteHead,
+  rewriteResponse,
+  tokenRouteResponse,
+  withForget,
+  withoutValidators,
+  type Forgets,
+  type FrameworkFacts,
+  type HubSpotIdentifyOptions,
+  type Identity,
 } from '../../src/page-flow.js';
 
-export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
+export {
+  HubSpotIdentifyError,
+  isHubSpotIdentifyError,
+  type HubSpotIdentifyErrorCode,
+  type HubSpotIdentifyOptions,
+  type Identity,
+} from '../../src/page-flow.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -17,7 +34,8 @@ declare module 'hono' {
 /** Options for the Hono middleware: every function option receives the context `c`. */
 export type HonoOptions = HubSpotIdentifyOptions<Context, Context>;
 
-const COMPRESSION_HINT = 'Register compress() before hubspotIdentify() (app.use(compress()) first), so that the script is injected before the body is compressed.';
+const COMPRESSION_HINT =
+  'Register compress() before hubspotIdentify() (app.use(compress()) first), so that the script is injected before the body is compressed.';
 
 // Variables other middleware set (a session's user, secure-headers' nonce), which the app's own types may not name.
 const variable = (c: Context, name: string): unknown => (c.var as Record<string, unknown>)[name];

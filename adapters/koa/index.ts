@@ -1,12 +1,28 @@
 // hubspot-identify/koa: the Koa 3 middleware, translating Koa's context to the page flow.
 import type { Context, Middleware } from 'koa';
 import {
-  assertCalledAsFactory, createPageFlow, dropValidators, isPromise, keepPrivateOnWriteHead, responseHeaders, withForget,
-  type Forgets, type FrameworkFacts, type HubSpotIdentifyOptions, type Identity, type Visit,
+  assertCalledAsFactory,
+  createPageFlow,
+  dropValidators,
+  isPromise,
+  keepPrivateOnWriteHead,
+  responseHeaders,
+  withForget,
+  type Forgets,
+  type FrameworkFacts,
+  type HubSpotIdentifyOptions,
+  type Identity,
+  type Visit,
 } from '../../src/page-flow.js';
 import { injectBody } from '../../src/node/body.js';
 
-export { HubSpotIdentifyError, isHubSpotIdentifyError, type HubSpotIdentifyErrorCode, type HubSpotIdentifyOptions, type Identity } from '../../src/page-flow.js';
+export {
+  HubSpotIdentifyError,
+  isHubSpotIdentifyError,
+  type HubSpotIdentifyErrorCode,
+  type HubSpotIdentifyOptions,
+  type Identity,
+} from '../../src/page-flow.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -17,7 +33,8 @@ declare module 'koa' {
 
 export type KoaOptions = HubSpotIdentifyOptions<Context, Context>;
 
-const COMPRESSION_HINT = 'Register koa-compress before hubspotIdentify() (app.use(compress()) first), so that the script is injected before the body is compressed.';
+const COMPRESSION_HINT =
+  'Register koa-compress before hubspotIdentify() (app.use(compress()) first), so that the script is injected before the body is compressed.';
 
 const facts: FrameworkFacts<Context, Context> = {
   user: (ctx) => ctx.state['user'],
@@ -30,7 +47,9 @@ const facts: FrameworkFacts<Context, Context> = {
   host: (ctx) => ctx.host || undefined,
   nonce: (ctx) => ctx.state['cspNonce'],
   secure: (ctx) => ctx.secure,
-  show: (ctx, _ctx, identity) => { ctx.state.hsIdentity = identity; },
+  show: (ctx, _ctx, identity) => {
+    ctx.state.hsIdentity = identity;
+  },
 };
 
 /** Applies the visit's rules as the response goes out: private, injected, the logout marker appended when the page took the script. */

@@ -69,24 +69,37 @@ const RETRY_MS = 60_000;
 const NO_EXPIRY_REFRESH_MS = 6 * 60 * 60_000;
 
 function schedule(clock: BrowserClock, delay: number, options: IdentifyWidgetOptions): void {
-  const handle = clock.setTimeout(() => { void identifyWidget(options); }, Math.min(MAX_DELAY, Math.max(0, delay)));
+  const handle = clock.setTimeout(
+    () => {
+      void identifyWidget(options);
+    },
+    Math.min(MAX_DELAY, Math.max(0, delay)),
+  );
   timer = { clock, handle };
 }
 
 function remembered(): string | null {
-  try { return localStorage.getItem(STORAGE_KEY); } catch { return null; }
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 function remember(email: string | null): void {
   try {
     if (email === null) localStorage.removeItem(STORAGE_KEY);
     else localStorage.setItem(STORAGE_KEY, visitorFingerprint(email));
-  } catch { /* storage off (privacy mode): resets then only follow this page's own history */ }
+  } catch {
+    /* storage off (privacy mode): resets then only follow this page's own history */
+  }
 }
 
 function isIdentity(value: unknown): value is BrowserIdentity {
   const v = value as BrowserIdentity | null;
-  return !!v && typeof v.email === 'string' && typeof v.token === 'string' && (v.expiresAt === undefined || typeof v.expiresAt === 'number');
+  return (
+    !!v && typeof v.email === 'string' && typeof v.token === 'string' && (v.expiresAt === undefined || typeof v.expiresAt === 'number')
+  );
 }
 
 /**
@@ -103,13 +116,19 @@ export async function identifyWidget(options: IdentifyWidgetOptions = {}): Promi
   let identity: BrowserIdentity | null = null;
   let anonymous = false;
   try {
-    const response = await fetchRoute(config.route, { credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' });
+    const response = await fetchRoute(config.route, {
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+    });
     if (response.status === 401) anonymous = true;
     else if (response.ok) {
       const body: unknown = await response.json();
       if (isIdentity(body)) identity = body;
     }
-  } catch { /* network failure: nothing changes, as for any other unusable answer */ }
+  } catch {
+    /* network failure: nothing changes, as for any other unusable answer */
+  }
   if (mine < applied) return current;
   stopTimer();
   if (!identity && !anonymous) {
@@ -124,12 +143,16 @@ export async function identifyWidget(options: IdentifyWidgetOptions = {}): Promi
   }
   const previous = remembered();
   const reset = previous !== null && previous !== visitorFingerprint(identity.email);
-  identifyInPage(window, {
-    ...config.widget,
-    identificationEmail: identity.email,
-    identificationToken: identity.token,
-    loadImmediately: config.loadImmediately,
-  }, reset);
+  identifyInPage(
+    window,
+    {
+      ...config.widget,
+      identificationEmail: identity.email,
+      identificationToken: identity.token,
+      loadImmediately: config.loadImmediately,
+    },
+    reset,
+  );
   current = identity;
   remember(identity.email);
   // An answer without expiresAt (an older server) is refreshed at the server cache's default refreshAfter.

@@ -68,7 +68,9 @@ export function sha256Hex(text: string): string {
       b = a;
       a = (t1 + t2) | 0;
     }
-    [a, b, c, d, e, f, g, h].forEach((value, i) => { hash[i] = (hash[i]! + value) | 0; });
+    [a, b, c, d, e, f, g, h].forEach((value, i) => {
+      hash[i] = (hash[i]! + value) | 0;
+    });
   }
   return hash.map((value) => (value >>> 0).toString(16).padStart(8, '0')).join('');
 }

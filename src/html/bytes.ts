@@ -10,7 +10,11 @@
 import { MARKER, type HtmlScanner } from './scanner.js';
 
 interface NodeBuffer {
-  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array & { toString(encoding: 'latin1', start?: number, end?: number): string };
+  from(
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    length: number,
+  ): Uint8Array & { toString(encoding: 'latin1', start?: number, end?: number): string };
   allocUnsafe(size: number): Uint8Array;
 }
 
@@ -133,7 +137,12 @@ export function spliceText(bytes: Uint8Array, index: number, tag: string): Uint8
  * page is never measured before it is encoded.
  */
 export function encodeSpliced(html: string, index: number, tag: string | readonly string[]): Uint8Array {
-  const parts = index === -1 ? [html] : typeof tag === 'string' ? [html.slice(0, index), tag, html.slice(index)] : [html.slice(0, index), ...tag, html.slice(index)];
+  const parts =
+    index === -1
+      ? [html]
+      : typeof tag === 'string'
+        ? [html.slice(0, index), tag, html.slice(index)]
+        : [html.slice(0, index), ...tag, html.slice(index)];
   // UTF-16 units still to encode.
   let units = 0;
   for (const part of parts) units += part.length;

@@ -111,7 +111,7 @@ const STATEFUL_NAMES = new Set([SCRIPT_NAME, HEAD_NAME, BODY_NAME, TEMPLATE_NAME
 
 const CHARS_READ_WRAP = 2 ** 30 - 1;
 
-const isAlpha = (c: number) => ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
+const isAlpha = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0c || c === 0x0d;
 
 export class HtmlScanner {
@@ -197,7 +197,9 @@ export class HtmlScanner {
       case ATTR_VALUE_UQ:
       case AFTER_ATTR_VALUE:
       case SELF_CLOSING:
-        return this.#templateDepth === 0 && (this.#endTag ? this.#name === HEAD_NAME || this.#name === BODY_NAME : this.#name === SCRIPT_NAME);
+        return (
+          this.#templateDepth === 0 && (this.#endTag ? this.#name === HEAD_NAME || this.#name === BODY_NAME : this.#name === SCRIPT_NAME)
+        );
       default:
         return false;
     }
@@ -694,7 +696,8 @@ export class HtmlScanner {
   #takeValue(chunk: string, from: number, to: number): void {
     // One char past the limit is kept, so a value over it is known to be.
     const limit = this.#attr === 'content' ? MAX_POLICY + 1 : MAX_VALUE;
-    if (this.#attr && this.#attrValue.length < limit) this.#attrValue += chunk.slice(from, Math.min(to, from + limit - this.#attrValue.length));
+    if (this.#attr && this.#attrValue.length < limit)
+      this.#attrValue += chunk.slice(from, Math.min(to, from + limit - this.#attrValue.length));
   }
 
   #endValue(): void {
@@ -756,13 +759,24 @@ export class HtmlScanner {
 
 // Character references in an attribute value, decoded as the tokenizer does: numeric ones, and the named
 // ones a policy may hold. The other 2,000-odd names of HTML's table are left as written.
-const NAMED: Record<string, string> = { amp: '&', AMP: '&', lt: '<', LT: '<', gt: '>', GT: '>', quot: '"', QUOT: '"', apos: "'", nbsp: '\u00a0' };
+const NAMED: Record<string, string> = {
+  amp: '&',
+  AMP: '&',
+  lt: '<',
+  LT: '<',
+  gt: '>',
+  GT: '>',
+  quot: '"',
+  QUOT: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+};
 /** Names a browser also decodes without their `;`, unless `=` follows (in an attribute value). */
 const LEGACY = new Set(['amp', 'AMP', 'lt', 'LT', 'gt', 'GT', 'quot', 'QUOT', 'nbsp']);
 /** What `&#128;` to `&#159;` stand for: windows-1252's characters, as HTML decodes them. */
 const C1 = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019,
+  0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 const REFERENCE = /&(?:#([0-9]+)|#[xX]([0-9a-fA-F]+)|([a-zA-Z][a-zA-Z0-9]*))(;?)/g;
 

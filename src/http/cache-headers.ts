@@ -13,7 +13,9 @@ export function privateCacheControl(existing: unknown): string {
   // The usual case, already made private by the rules: as it is, without re-reading it.
   if (existing === undefined || existing === null || existing === '' || existing === 'private') return 'private';
   const current = typeof existing === 'string' ? existing : Array.isArray(existing) ? existing.join(', ') : '';
-  const kept = current.split(',').map((directive) => directive.trim())
+  const kept = current
+    .split(',')
+    .map((directive) => directive.trim())
     .filter((directive) => directive !== '' && !REUSE.test(directive));
   return ['private', ...kept].join(', ');
 }

@@ -42,7 +42,7 @@ const NONCE_SOURCE = /^'nonce-[A-Za-z0-9+/_-]+={0,2}'$/i;
 function governingDirective(policy: string): Directive | undefined {
   let best: Directive | undefined;
   let bestRank = ELEMENT_DIRECTIVES.length;
-  for (let start = 0; start <= policy.length;) {
+  for (let start = 0; start <= policy.length; ) {
     const semicolon = policy.indexOf(';', start);
     const stop = semicolon === -1 ? policy.length : semicolon;
     const text = policy.slice(start, stop);
@@ -104,7 +104,10 @@ export function addScriptHash(value: string, source: string): string {
   const policies = policiesOf(value);
   const hashed = policies.map((policy) => hashedPolicy(policy, source));
   if (hashed.every((policy, i) => policy === policies[i])) return value;
-  return hashed.map((policy) => policy.trim()).filter((policy) => policy !== '').join(', ');
+  return hashed
+    .map((policy) => policy.trim())
+    .filter((policy) => policy !== '')
+    .join(', ');
 }
 
 /**

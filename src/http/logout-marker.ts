@@ -63,7 +63,7 @@ function valueStart(cookieHeader: string, name: string, from: number): number {
 /** The values of every cookie named `name`, in header order, trimmed and unquoted. */
 function valuesNamed(cookieHeader: string, name: string): string[] {
   const values: string[] = [];
-  for (let start = valueStart(cookieHeader, name, 0); start !== -1;) {
+  for (let start = valueStart(cookieHeader, name, 0); start !== -1; ) {
     const semicolon = cookieHeader.indexOf(';', start);
     const end = semicolon === -1 ? cookieHeader.length : semicolon;
     let value = cookieHeader.slice(start, end).trim();
@@ -180,5 +180,7 @@ export function resetMarkerCookie(state: MarkerState, secure: boolean): string {
 /** Whether a response's Set-Cookie (one value or a list) already sets or resets the marker, of either name: a second middleware on the request adds none. */
 export function carriesMarker(setCookie: unknown): boolean {
   const values = Array.isArray(setCookie) ? setCookie : [setCookie];
-  return values.some((value) => typeof value === 'string' && (value.startsWith(`${MARKER_COOKIE}=`) || value.startsWith(`${HOST_MARKER_COOKIE}=`)));
+  return values.some(
+    (value) => typeof value === 'string' && (value.startsWith(`${MARKER_COOKIE}=`) || value.startsWith(`${HOST_MARKER_COOKIE}=`)),
+  );
 }

@@ -14,7 +14,12 @@ export function isHtml(contentType: unknown): boolean {
 
 /** Whether a body is encoded (gzip, br, …) and so must be left alone. */
 export function isEncoded(contentEncoding: unknown): boolean {
-  return contentEncoding !== undefined && contentEncoding !== null && String(contentEncoding).toLowerCase() !== 'identity' && String(contentEncoding) !== '';
+  return (
+    contentEncoding !== undefined &&
+    contentEncoding !== null &&
+    String(contentEncoding).toLowerCase() !== 'identity' &&
+    String(contentEncoding) !== ''
+  );
 }
 
 /**

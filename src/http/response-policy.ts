@@ -50,4 +50,3 @@ export function privateHeaderValue(name: string, value: unknown): unknown {
   if (lower === 'cache-control') return privateCacheControl(value);
   return DROPPED.has(lower) ? undefined : value;
 }
-

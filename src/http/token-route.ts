@@ -40,7 +40,8 @@ function foreignOrigin(origin: string, own: OwnOrigin): string | undefined {
   if (scheme === 'http' && own.secure === true) return `Origin ${quoted(origin)} is http; the site is https.`;
   if (own.host === undefined || own.host === '') return `Origin ${quoted(origin)} cannot be compared: the request has no Host.`;
   // The page was at scheme://Host when it is same-origin, so both are read under the Origin's scheme.
-  if (authorityFor(scheme, parsed[2]!) !== authorityFor(scheme, own.host.trim())) return `Origin ${quoted(origin)} is not the site's own origin.`;
+  if (authorityFor(scheme, parsed[2]!) !== authorityFor(scheme, own.host.trim()))
+    return `Origin ${quoted(origin)} is not the site's own origin.`;
   return undefined;
 }
 
@@ -54,10 +55,12 @@ export function tokenRouteRefusal(header: (name: string) => string | undefined, 
   const site = header('sec-fetch-site');
   if (site !== undefined) {
     const value = site.trim().toLowerCase();
-    if (value !== 'same-origin' && value !== 'none') return `Sec-Fetch-Site is ${quoted(site)}: the token is served to same-origin requests only.`;
+    if (value !== 'same-origin' && value !== 'none')
+      return `Sec-Fetch-Site is ${quoted(site)}: the token is served to same-origin requests only.`;
   }
   const dest = header('sec-fetch-dest');
-  if (dest !== undefined && dest.trim().toLowerCase() !== 'empty') return `Sec-Fetch-Dest is ${quoted(dest)}: the token is served to fetch() only.`;
+  if (dest !== undefined && dest.trim().toLowerCase() !== 'empty')
+    return `Sec-Fetch-Dest is ${quoted(dest)}: the token is served to fetch() only.`;
   const origin = header('origin');
   return origin === undefined ? undefined : foreignOrigin(origin, own);
 }

@@ -32,7 +32,7 @@ function copyOnWrite(original: Headers): HeaderAccess & { append(name: string, v
   const writable = () => (copy ??= new Headers(original));
   const current = () => copy ?? original;
   return {
-    get: (name) => (name.toLowerCase() === 'set-cookie' ? current().getSetCookie() : current().get(name) ?? undefined),
+    get: (name) => (name.toLowerCase() === 'set-cookie' ? current().getSetCookie() : (current().get(name) ?? undefined)),
     set: (name, value) => {
       const headers = writable();
       if (!Array.isArray(value)) return headers.set(name, value);
@@ -71,7 +71,8 @@ function concat(pieces: Uint8Array[]): Uint8Array {
 
 // A read's result if the source has it at hand (a body already in memory, as a string or bytes
 // Response has), else undefined: a few microtasks, never a timer, as @hono/node-server reads bodies.
-const readyNow = <T>(read: Promise<T>): Promise<T | undefined> => Promise.race([read, Promise.resolve().then(() => Promise.resolve(undefined))]);
+const readyNow = <T>(read: Promise<T>): Promise<T | undefined> =>
+  Promise.race([read, Promise.resolve().then(() => Promise.resolve(undefined))]);
 
 /** The injected body: whole bytes when the source had all of it at hand, else a stream; and whether the page takes the script. */
 interface InjectedBody {
@@ -119,7 +120,10 @@ async function injectingBody(carrier: Carrier, source: ReadableStream<Uint8Array
     inFlight = undefined;
     took(done, value);
   };
-  const step = () => (stepping ??= read().finally(() => { stepping = undefined; }));
+  const step = () =>
+    (stepping ??= read().finally(() => {
+      stepping = undefined;
+    }));
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (queued.length === 0 && !ended) await step();
@@ -175,7 +179,13 @@ export function rewriteResponse(carrier: Carrier, response: Response, text?: str
   }
 }
 
-function rewritten(carrier: Carrier, response: Response, headers: ReturnType<typeof copyOnWrite>, verdict: 'untouched' | 'private' | 'inject', text: string | undefined): MaybePromise<Response> {
+function rewritten(
+  carrier: Carrier,
+  response: Response,
+  headers: ReturnType<typeof copyOnWrite>,
+  verdict: 'untouched' | 'private' | 'inject',
+  text: string | undefined,
+): MaybePromise<Response> {
   try {
     const changed = headers.copy();
     // Body and statusText only now, and not for a known text: on @hono/node-server, reading them
@@ -209,7 +219,12 @@ function rewritten(carrier: Carrier, response: Response, headers: ReturnType<typ
       if (!carrier.marks) return answer(injected.body as BodyInit);
       const delivered = injected.delivered();
       // A body that fails before its insertion point goes out without the marker and fails as it would have.
-      return isPromise(delivered) ? delivered.then((value) => withMarker(injected, value), () => withMarker(injected, false)) : withMarker(injected, delivered);
+      return isPromise(delivered)
+        ? delivered.then(
+            (value) => withMarker(injected, value),
+            () => withMarker(injected, false),
+          )
+        : withMarker(injected, delivered);
     };
     return injectingBody(carrier, source).then(settle, () => response);
   } catch {
@@ -218,7 +233,10 @@ function rewritten(carrier: Carrier, response: Response, headers: ReturnType<typ
 }
 
 /** A `tokenRoute` answer as a Response. */
-export function tokenRouteResponse(answer: { status: number; headers: Record<string, string>; setCookie?: string; body: string }, method: string): Response {
+export function tokenRouteResponse(
+  answer: { status: number; headers: Record<string, string>; setCookie?: string; body: string },
+  method: string,
+): Response {
   const headers = new Headers(answer.headers);
   if (answer.setCookie) headers.append('Set-Cookie', answer.setCookie);
   return new Response(method === 'HEAD' ? null : answer.body, { status: answer.status, headers });

@@ -23,16 +23,24 @@ export function setHeaders(res: ServerResponse, headers: object): void {
 
 /** Splits writeHead's arguments: the headers object or list, if any, comes off the end. */
 export function takeHeaders(rest: unknown[]): object | undefined {
-  return rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null ? (rest.pop() as object) : undefined;
+  return rest.length > 0 && typeof rest[rest.length - 1] === 'object' && rest[rest.length - 1] !== null
+    ? (rest.pop() as object)
+    : undefined;
 }
 
 /** A Node response's own headers, as the shared rules read them, appending too. */
 export function nodeHeaders(res: ServerResponse): HeaderAccess & { append(name: string, value: string): void } {
   return {
-    append: (name, value) => { res.appendHeader(name, value); },
+    append: (name, value) => {
+      res.appendHeader(name, value);
+    },
     get: (name) => res.getHeader(name),
-    set: (name, value) => { res.setHeader(name, value); },
-    remove: (name) => { res.removeHeader(name); },
+    set: (name, value) => {
+      res.setHeader(name, value);
+    },
+    remove: (name) => {
+      res.removeHeader(name);
+    },
     names: () => res.getHeaderNames(),
   };
 }
@@ -61,7 +69,10 @@ export function keepPrivateOnWriteHead(res: ServerResponse, when: PrivateWhen = 
     const headers = takeHeaders(rest);
     if (Array.isArray(headers)) setHeaders(this, headers);
     const given = headers && !Array.isArray(headers) ? (headers as Record<string, unknown>) : undefined;
-    if (when === 'html-page' && !(statusTakesScript(Number(statusCode)) && isHtml(headerIn(given, 'content-type') ?? this.getHeader('Content-Type')))) {
+    if (
+      when === 'html-page' &&
+      !(statusTakesScript(Number(statusCode)) && isHtml(headerIn(given, 'content-type') ?? this.getHeader('Content-Type')))
+    ) {
       return writeHead.call(this, statusCode, ...rest, ...(given ? [given] : []));
     }
     // Headers only in the object stay out of the response, so that Node takes the object as it is.
@@ -83,7 +94,7 @@ export function keepPrivateOnWriteHead(res: ServerResponse, when: PrivateWhen = 
 export function filterLaterHeaders(res: ServerResponse, active: () => boolean): void {
   const setHeader = res.setHeader as unknown as SetHeader;
   const appendHeader = res.appendHeader as unknown as SetHeader;
-  const guarded = (res as unknown as Record<'setHeader' | 'appendHeader', SetHeader>);
+  const guarded = res as unknown as Record<'setHeader' | 'appendHeader', SetHeader>;
   guarded.setHeader = function (this: ServerResponse, name: string, value: unknown) {
     if (!active() || this.headersSent) return setHeader.call(this, name, value);
     const kept = privateHeaderValue(name, value);
@@ -92,7 +103,15 @@ export function filterLaterHeaders(res: ServerResponse, active: () => boolean): 
   guarded.appendHeader = function (this: ServerResponse, name: string, value: unknown) {
     if (!active() || this.headersSent) return appendHeader.call(this, name, value);
     // One Cache-Control, made private from what it was and what is added.
-    if (name.toLowerCase() === 'cache-control') return setHeader.call(this, name, privateHeaderValue(name, [this.getHeader(name), value].flat().filter((part) => part !== undefined)));
+    if (name.toLowerCase() === 'cache-control')
+      return setHeader.call(
+        this,
+        name,
+        privateHeaderValue(
+          name,
+          [this.getHeader(name), value].flat().filter((part) => part !== undefined),
+        ),
+      );
     const kept = privateHeaderValue(name, value);
     return kept === undefined ? this : appendHeader.call(this, name, kept);
   };

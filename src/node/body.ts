@@ -27,7 +27,8 @@ export interface Rewritten {
 }
 
 /** The bytes as a Buffer, without a copy: Node frameworks send Buffers, not other Uint8Arrays. */
-export const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+export const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * A whole body (string or bytes) with the script injected, as bytes: a string page is encoded once,
@@ -42,7 +43,8 @@ export function injectWhole(visit: Injecting, body: string | Uint8Array): { body
   return { body: asBuffer(result.body), delivered };
 }
 
-const isNodeStream = (body: unknown): body is Readable => typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
+const isNodeStream = (body: unknown): body is Readable =>
+  typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function';
 const isWebStream = (body: unknown): body is ReadableStream => typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
 
 /** A web Response, from this realm's fetch or another's (as Fastify tells one). */
@@ -68,7 +70,11 @@ export function injectBody(visit: Injecting, body: unknown): Rewritten {
   if (isNodeStream(stream) || isWebStream(stream)) {
     const source = isWebStream(stream) ? Readable.fromWeb(stream as import('node:stream/web').ReadableStream) : stream;
     // pipeline passes a source error on to the injecting stream, where the framework sees it.
-    const injected = pipeline(source, createInjectingStream(visit.tag, (outcome, metaPolicies) => visit.noteOutcome(outcome, metaPolicies)), () => undefined);
+    const injected = pipeline(
+      source,
+      createInjectingStream(visit.tag, (outcome, metaPolicies) => visit.noteOutcome(outcome, metaPolicies)),
+      () => undefined,
+    );
     return { body: injected, streamed: true, delivered: true };
   }
   return { body, streamed: false, delivered: false };

@@ -4,7 +4,8 @@ import type { InjectOutcome } from '../html/inject.js';
 import { StreamingInjector } from '../html/inject-stream.js';
 
 /** The same bytes as a Buffer, without a copy. */
-const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * A Transform that injects `tag` into the HTML flowing through it, then reports the outcome once it is

@@ -75,7 +75,9 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
     req.setEncoding('utf8');
-    req.on('data', (chunk: string) => { data += chunk; });
+    req.on('data', (chunk: string) => {
+      data += chunk;
+    });
     req.on('end', () => resolve(data));
     req.on('error', reject);
   });
@@ -139,30 +141,70 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   async function answerToken(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(req);
     let body: Partial<FakeTokenCall> = {};
-    try { body = JSON.parse(raw) as Partial<FakeTokenCall>; } catch { /* answered below */ }
-    calls.push({ email: String(body.email), firstName: body.firstName, lastName: body.lastName, path, authorization: req.headers.authorization });
+    try {
+      body = JSON.parse(raw) as Partial<FakeTokenCall>;
+    } catch {
+      /* answered below */
+    }
+    calls.push({
+      email: String(body.email),
+      firstName: body.firstName,
+      lastName: body.lastName,
+      path,
+      authorization: req.headers.authorization,
+    });
     if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
     await held;
     const current = behaviour;
-    if (--remaining <= 0) { behaviour = { kind: 'ok' }; remaining = Infinity; }
+    if (--remaining <= 0) {
+      behaviour = { kind: 'ok' };
+      remaining = Infinity;
+    }
     const bearer = req.headers.authorization?.replace(/^Bearer /, '');
     const limits = budget();
     if (current.kind === 'unauthorized' || !bearer || (options.accessToken !== undefined && bearer !== options.accessToken)) {
-      return json(res, 401, hubspotError('Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION'));
+      return json(
+        res,
+        401,
+        hubspotError(
+          'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+          'INVALID_AUTHENTICATION',
+        ),
+      );
     }
     if (typeof body.email !== 'string' || !body.email.includes('@')) {
       return json(res, 400, hubspotError('Invalid input JSON on line 1: email is required', 'VALIDATION_ERROR'), limits);
     }
     switch (current.kind) {
-      case 'reset': res.socket?.destroy(); return;
-      case 'bad-json': res.writeHead(200, { 'content-type': 'application/json', ...limits }); res.end('{"token": '); return;
-      case 'status': return json(res, current.status, current.body ?? hubspotError(`Fake failure ${current.status}`, 'FAKE'), { ...limits, ...current.headers });
+      case 'reset':
+        res.socket?.destroy();
+        return;
+      case 'bad-json':
+        res.writeHead(200, { 'content-type': 'application/json', ...limits });
+        res.end('{"token": ');
+        return;
+      case 'status':
+        return json(res, current.status, current.body ?? hubspotError(`Fake failure ${current.status}`, 'FAKE'), {
+          ...limits,
+          ...current.headers,
+        });
       case 'forbidden': {
         const category = current.category ?? 'MISSING_SCOPES';
-        const message = category === 'MISSING_SCOPES'
-          ? 'This app hasn\'t been granted all required scopes to make this call.'
-          : 'This account does not have access to visitor identification (Professional or Enterprise only).';
-        const extra = category === 'MISSING_SCOPES' ? { errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['conversations.visitor_identification.tokens.create'] } }] } : {};
+        const message =
+          category === 'MISSING_SCOPES'
+            ? "This app hasn't been granted all required scopes to make this call."
+            : 'This account does not have access to visitor identification (Professional or Enterprise only).';
+        const extra =
+          category === 'MISSING_SCOPES'
+            ? {
+                errors: [
+                  {
+                    message: 'One or more of the following scopes are required.',
+                    context: { requiredGranularScopes: ['conversations.visitor_identification.tokens.create'] },
+                  },
+                ],
+              }
+            : {};
         return json(res, 403, hubspotError(message, category, extra), limits);
       }
       case 'rate-limit': {
@@ -183,7 +225,9 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'POST' && TOKEN_PATHS.test(path)) {
-      handleToken(req, res, path).catch(() => { if (!res.headersSent) json(res, 500, hubspotError('fake failed', 'FAKE')); });
+      handleToken(req, res, path).catch(() => {
+        if (!res.headersSent) json(res, 500, hubspotError('fake failed', 'FAKE'));
+      });
       return;
     }
     if (req.method === 'GET' && path === `/${portalId}.js`) {
@@ -212,7 +256,9 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     },
     hold() {
       release();
-      held = new Promise((resolve) => { release = resolve; });
+      held = new Promise((resolve) => {
+        release = resolve;
+      });
       return () => {
         release();
         held = Promise.resolve();

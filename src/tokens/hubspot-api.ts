@@ -69,7 +69,10 @@ function lowBudget(headers: Headers, request: MintRequest): number | undefined {
     return remaining !== undefined && max !== undefined && max > 0 && remaining < max * LOW_BUDGET_SHARE;
   };
   if (low('x-hubspot-ratelimit-daily-remaining', 'x-hubspot-ratelimit-daily')) return request.dailyRateLimitWaitMs;
-  if (low('x-hubspot-ratelimit-remaining', 'x-hubspot-ratelimit-max') || low('x-hubspot-ratelimit-secondly-remaining', 'x-hubspot-ratelimit-secondly')) {
+  if (
+    low('x-hubspot-ratelimit-remaining', 'x-hubspot-ratelimit-max') ||
+    low('x-hubspot-ratelimit-secondly-remaining', 'x-hubspot-ratelimit-secondly')
+  ) {
     return interval(headers, request.defaultRateLimitWaitMs);
   }
   return undefined;
@@ -130,11 +133,15 @@ async function callHubSpot(request: MintRequest, signal: AbortSignal): Promise<M
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      return Promise.reject(new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${request.timeoutMs} ms; the call was abandoned.`));
+      return Promise.reject(
+        new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${request.timeoutMs} ms; the call was abandoned.`),
+      );
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = hide(cause?.code ?? cause?.message ?? (error as Error).message ?? 'unknown');
-    return Promise.reject(new HubSpotIdentifyError('HSI_NETWORK_ERROR', `HubSpot could not be reached (${reason}); pages render anonymous until it can.`));
+    return Promise.reject(
+      new HubSpotIdentifyError('HSI_NETWORK_ERROR', `HubSpot could not be reached (${reason}); pages render anonymous until it can.`),
+    );
   }
 
   let body: unknown;
@@ -149,7 +156,11 @@ async function callHubSpot(request: MintRequest, signal: AbortSignal): Promise<M
   if (response.ok) {
     const token = (body as { token?: unknown } | undefined)?.token;
     if (typeof token === 'string' && token !== '') return { token, lowBudgetMs: lowBudget(response.headers, request) };
-    throw new HubSpotIdentifyError('HSI_BAD_RESPONSE', `HubSpot answered ${response.status} without a token in JSON; pages render anonymous.`, { status: response.status });
+    throw new HubSpotIdentifyError(
+      'HSI_BAD_RESPONSE',
+      `HubSpot answered ${response.status} without a token in JSON; pages render anonymous.`,
+      { status: response.status },
+    );
   }
 
   const details = (body ?? {}) as HubSpotErrorBody;
@@ -163,31 +174,41 @@ async function callHubSpot(request: MintRequest, signal: AbortSignal): Promise<M
 
   switch (response.status) {
     case 401:
-      throw new HubSpotIdentifyError('HSI_UNAUTHORIZED',
+      throw new HubSpotIdentifyError(
+        'HSI_UNAUTHORIZED',
         `HubSpot refused the access token (401): it is wrong, expired or revoked. Set HUBSPOT_ACCESS_TOKEN (or accessToken) to a private app token with the scope ${SCOPE}.${said}`,
-        common);
+        common,
+      );
     case 403:
-      throw new HubSpotIdentifyError('HSI_FORBIDDEN',
+      throw new HubSpotIdentifyError(
+        'HSI_FORBIDDEN',
         `HubSpot forbade visitor identification (403): give the private app the scope ${SCOPE}, and check that the HubSpot account is on a Professional or Enterprise plan, which this API requires.${said}`,
-        common);
+        common,
+      );
     case 400:
-      throw new HubSpotIdentifyError('HSI_VISITOR_REJECTED',
+      throw new HubSpotIdentifyError(
+        'HSI_VISITOR_REJECTED',
         `HubSpot rejected the visitor's email (400), so this visitor renders anonymous and is not sent again for an hour. Check what the visitor option returns for them.${said}`,
-        common);
+        common,
+      );
     case 429: {
       const headers = response.headers;
       const daily = text(details.policyName) === 'DAILY' || headers.get('x-hubspot-ratelimit-daily-remaining') === '0';
       const policyName = field(details.policyName) ?? (daily ? 'DAILY' : undefined);
       // DAILY waits an hour at a time (longer only if HubSpot says so): a short Retry-After would spend the day's last calls probing.
-      const retryAfterMs = daily ? Math.max(retryAfter(headers) ?? 0, request.dailyRateLimitWaitMs) : retryAfter(headers) ?? interval(headers, request.defaultRateLimitWaitMs);
+      const retryAfterMs = daily
+        ? Math.max(retryAfter(headers) ?? 0, request.dailyRateLimitWaitMs)
+        : (retryAfter(headers) ?? interval(headers, request.defaultRateLimitWaitMs));
       const what = daily
         ? `HubSpot's daily limit for this app is used up (429 DAILY); calls pause for ${retryAfterMs} ms at a time until HubSpot answers again, and cached tokens are served meanwhile. Raise cache.refreshAfter and cache.maxAge, share tokens across servers with RedisTokenStore, or ask HubSpot for a higher limit.`
         : `HubSpot rate-limited the app (429${policyName ? ` ${policyName}` : ''}); calls pause for ${retryAfterMs} ms and new visitors render anonymous meanwhile. Share tokens across servers with RedisTokenStore, or raise cache.refreshAfter.`;
       throw new HubSpotIdentifyError('HSI_RATE_LIMITED', `${what}${said}`, { ...common, retryAfterMs, policyName });
     }
     default:
-      throw new HubSpotIdentifyError('HSI_HUBSPOT_ERROR',
+      throw new HubSpotIdentifyError(
+        'HSI_HUBSPOT_ERROR',
         `HubSpot answered ${response.status}; pages render anonymous and the next page view tries again.${said}`,
-        common);
+        common,
+      );
   }
 }

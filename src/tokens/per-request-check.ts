@@ -49,6 +49,10 @@ export function noteMint(source: SourceMark, key: string, at: number, refreshAft
   if (said || before === undefined || before.source === source.id) return;
   if (source.mintsBefore < before.serial || at - before.at >= refreshAfter) return;
   said = true;
-  warn(new HubSpotIdentifyError('HSI_INVALID_OPTION',
-    'A new identifier asked HubSpot for a token for a visitor another identifier got one for within the refresh period: identifiers seem to be created per request (e.g. app.get(path, (req, res, next) => hubspotIdentify()(req, res, next))), which calls HubSpot on every page. Create the middleware (or createIdentifier) once, at start-up, and reuse it.'));
+  warn(
+    new HubSpotIdentifyError(
+      'HSI_INVALID_OPTION',
+      'A new identifier asked HubSpot for a token for a visitor another identifier got one for within the refresh period: identifiers seem to be created per request (e.g. app.get(path, (req, res, next) => hubspotIdentify()(req, res, next))), which calls HubSpot on every page. Create the middleware (or createIdentifier) once, at start-up, and reuse it.',
+    ),
+  );
 }

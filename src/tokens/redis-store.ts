@@ -51,7 +51,9 @@ export class RedisTokenStore implements TokenStore {
       const node = client as NodeRedisLike;
       this.#send = (args) => node.sendCommand(args);
     } else {
-      throw invalid('RedisTokenStore needs a connected client: new RedisTokenStore({ client }) with an ioredis instance (it has call) or a node-redis client (it has sendCommand).');
+      throw invalid(
+        'RedisTokenStore needs a connected client: new RedisTokenStore({ client }) with an ioredis instance (it has call) or a node-redis client (it has sendCommand).',
+      );
     }
     if (typeof prefix !== 'string') throw invalid(`RedisTokenStore prefix must be a string, got ${typeof prefix}.`);
     if (typeof commandTimeout !== 'number' || !(commandTimeout > 0) || !Number.isFinite(commandTimeout)) {
@@ -68,7 +70,11 @@ export class RedisTokenStore implements TokenStore {
 
   /** One command, failing after commandTimeout so that a Redis outage cannot hold a page. */
   #command(args: string[]): Promise<unknown> {
-    return bounded(() => this.#send(args), this.#timeout, () => new Error(`Redis did not answer ${args[0]} within ${this.#timeout} ms`));
+    return bounded(
+      () => this.#send(args),
+      this.#timeout,
+      () => new Error(`Redis did not answer ${args[0]} within ${this.#timeout} ms`),
+    );
   }
 
   async get(key: string): Promise<StoredToken | undefined> {

@@ -111,7 +111,12 @@ export class TokenSource {
    * The visitor's entry, or null when none can be had within `timeout`. Never rejects. A fresh token
    * in memory comes back synchronously: that is every cache hit without a shared store.
    */
-  get(account: string, accessToken: string, visitor: Visitor, waitMs = this.#options.timeout): StoredToken | null | Promise<StoredToken | null> {
+  get(
+    account: string,
+    accessToken: string,
+    visitor: Visitor,
+    waitMs = this.#options.timeout,
+  ): StoredToken | null | Promise<StoredToken | null> {
     const keys = this.#keysOf(account, visitor.email);
     if (!this.#useStore()) {
       const served = this.#serve(this.#memory.get(keys.key), keys, accessToken, visitor);
@@ -120,7 +125,10 @@ export class TokenSource {
       return pending && this.#wait(pending, waitMs);
     }
     const wanted: Wanted = { account, accessToken, visitor, key: keys.key, owner: keys.owner };
-    return this.#wait(this.#read(wanted.key).then((entry) => this.#serve(entry, keys, accessToken, visitor) ?? this.#obtain(wanted)), waitMs);
+    return this.#wait(
+      this.#read(wanted.key).then((entry) => this.#serve(entry, keys, accessToken, visitor) ?? this.#obtain(wanted)),
+      waitMs,
+    );
   }
 
   /** Drops the visitor's token from memory and the store, and what is remembered or in flight for them. */
@@ -157,7 +165,8 @@ export class TokenSource {
     if (!entry || entry.owner !== keys.owner) return undefined;
     const age = this.#age(entry);
     if (age === undefined || age >= this.#options.maxAge) return undefined;
-    if (age >= this.#options.refreshAfter) void this.#mintShared({ account: keys.account, accessToken, visitor, key: keys.key, owner: keys.owner }, true);
+    if (age >= this.#options.refreshAfter)
+      void this.#mintShared({ account: keys.account, accessToken, visitor, key: keys.key, owner: keys.owner }, true);
     return entry;
   }
 
@@ -188,8 +197,12 @@ export class TokenSource {
   #wait(pending: Promise<StoredToken | null>, waitMs: number): Promise<StoredToken | null> {
     return within(pending, waitMs).then((entry) => {
       if (entry !== LATE) return entry;
-      this.#options.report(new HubSpotIdentifyError('HSI_TIMEOUT',
-        `HubSpot (or the token store) did not answer within timeout (${this.#options.timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`));
+      this.#options.report(
+        new HubSpotIdentifyError(
+          'HSI_TIMEOUT',
+          `HubSpot (or the token store) did not answer within timeout (${this.#options.timeout} ms), so the page rendered anonymous; a late token is still cached for the next page.`,
+        ),
+      );
       return null;
     });
   }
@@ -235,8 +248,12 @@ export class TokenSource {
       // A peer may have written and unlocked since this server last looked.
       const current = await this.#read(key);
       if (this.#fresh(current, owner)) return current;
-      const minted = await this.#bounded(() => this.#options.mint(wanted.accessToken, wanted.visitor), this.#options.callLimit,
-        () => new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${this.#options.callLimit} ms; the call was abandoned.`));
+      const minted = await this.#bounded(
+        () => this.#options.mint(wanted.accessToken, wanted.visitor),
+        this.#options.callLimit,
+        () =>
+          new HubSpotIdentifyError('HSI_TIMEOUT', `HubSpot did not answer within ${this.#options.callLimit} ms; the call was abandoned.`),
+      );
       this.#succeeded(wanted.account, minted.lowBudgetMs);
       const entry: StoredToken = { token: minted.token, createdAt: now(), owner };
       noteMint(this.#mark, key, entry.createdAt, this.#options.refreshAfter, this.#options.warn ?? report);
@@ -272,7 +289,11 @@ export class TokenSource {
         return;
       case 'HSI_RATE_LIMITED': {
         const wait = error.retryAfterMs ?? 0;
-        this.#accounts.set(wanted.account, { ...state, pausedUntil: now() + wait, rearmMs: error.policyName === 'DAILY' ? wait : undefined });
+        this.#accounts.set(wanted.account, {
+          ...state,
+          pausedUntil: now() + wait,
+          rearmMs: error.policyName === 'DAILY' ? wait : undefined,
+        });
         return;
       }
       case 'HSI_VISITOR_REJECTED':
@@ -302,7 +323,11 @@ export class TokenSource {
   }
 
   /** A store or HubSpot call that settles within `ms`, or rejects: hangs and synchronous throws included. */
-  #bounded<T>(call: () => T | Promise<T>, ms = this.#options.timeout, error = () => new Error(`it did not answer within ${ms} ms`)): Promise<T> {
+  #bounded<T>(
+    call: () => T | Promise<T>,
+    ms = this.#options.timeout,
+    error = () => new Error(`it did not answer within ${ms} ms`),
+  ): Promise<T> {
     return bounded(call, ms, error);
   }
 
@@ -360,9 +385,13 @@ export class TokenSource {
 
   #storeFailed(error: unknown): void {
     if (this.#storeRetryAt === undefined) {
-      this.#options.report(new HubSpotIdentifyError('HSI_STORE_UNAVAILABLE',
-        `The token store failed (${(error as Error)?.message ?? String(error)}); tokens are kept in memory until it answers again. Check the store's connection.`,
-        { cause: error }));
+      this.#options.report(
+        new HubSpotIdentifyError(
+          'HSI_STORE_UNAVAILABLE',
+          `The token store failed (${(error as Error)?.message ?? String(error)}); tokens are kept in memory until it answers again. Check the store's connection.`,
+          { cause: error },
+        ),
+      );
     }
     this.#storeRetryAt = this.#options.now() + STORE_RETRY_MS;
   }

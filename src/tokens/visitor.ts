@@ -39,8 +39,13 @@ interface PassportProfile {
 /** The profile's email: the first verified one when providers flag them, else the first with a value. */
 function profileEmail(emails: unknown): unknown {
   if (!Array.isArray(emails)) return undefined;
-  const usable = emails.filter((entry): entry is { value: unknown; verified?: unknown } =>
-    typeof entry === 'object' && entry !== null && (entry as { value?: unknown }).value !== undefined && (entry as { value?: unknown }).value !== '');
+  const usable = emails.filter(
+    (entry): entry is { value: unknown; verified?: unknown } =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      (entry as { value?: unknown }).value !== undefined &&
+      (entry as { value?: unknown }).value !== '',
+  );
   const verified = usable.find((entry) => entry.verified === true || entry.verified === 'true');
   return (verified ?? usable[0])?.value;
 }
@@ -60,8 +65,8 @@ export function checkVisitor(input: VisitorInput | unknown): VisitorCheck {
 
 function readVisitor(input: VisitorInput | unknown): VisitorCheck {
   if (input === null || input === undefined || input === false || input === '') return { ok: true, visitor: null };
-  const user = typeof input === 'object' ? input as Record<string, unknown> & PassportProfile : undefined;
-  const raw = user ? user['email'] ?? profileEmail(user.emails) : input;
+  const user = typeof input === 'object' ? (input as Record<string, unknown> & PassportProfile) : undefined;
+  const raw = user ? (user['email'] ?? profileEmail(user.emails)) : input;
   if (raw === null || raw === undefined) return { ok: true, visitor: null };
   if (typeof raw !== 'string') return { ok: false, reason: `the visitor's email is a ${typeof raw}, not a string` };
   const email = raw.trim();

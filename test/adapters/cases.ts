@@ -5,7 +5,18 @@ import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 import { memoryLogger } from '../helpers/clock.js';
 import { FRAGMENT, NONCE_HEADER, PAGE, PLAIN, USER_HEADER } from '../helpers/pages.js';
 import { createHash } from 'node:crypto';
-import { ASSET, ASSET_HEADERS, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type AppUnderTest, type Harness, type RequestOptions, type TestResponse } from './harness.js';
+import {
+  ASSET,
+  ASSET_HEADERS,
+  PARTIAL_RANGE,
+  PUBLIC_HEADERS,
+  STRICT_CSP,
+  VALIDATED_HEADERS,
+  type AppUnderTest,
+  type Harness,
+  type RequestOptions,
+  type TestResponse,
+} from './harness.js';
 
 const ADA = JSON.stringify({ email: 'ada@example.com', firstName: 'Ada', last_name: 'Lovelace' });
 const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -30,7 +41,9 @@ export function runSharedCases(harness: Harness): void {
     let logger: ReturnType<typeof memoryLogger>;
     let errors: HubSpotIdentifyError[];
 
-    beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+    beforeAll(async () => {
+      hubspot = await startFakeHubSpot();
+    });
     afterAll(() => hubspot.close());
     beforeEach(() => {
       hubspot.reset();
@@ -145,7 +158,10 @@ export function runSharedCases(harness: Harness): void {
       expect(JSON.parse((await get(target, '/locals')).text)).toEqual({ hsIdentity: null });
       expectIdentified(await get(target, '/page'));
       const { hsIdentity } = JSON.parse((await get(target, '/locals')).text);
-      expect(hsIdentity).toMatchObject({ email: 'ada@example.com', settings: { identificationEmail: 'ada@example.com', loadImmediately: false } });
+      expect(hsIdentity).toMatchObject({
+        email: 'ada@example.com',
+        settings: { identificationEmail: 'ada@example.com', loadImmediately: false },
+      });
       expect(hubspot.tokens.get(hsIdentity.token)).toBe('ada@example.com');
       expect(hsIdentity.scriptTag).toMatch(/^<script data-hubspot-identify>/);
       expect(JSON.parse((await get(target, '/locals', null)).text)).toEqual({ hsIdentity: null });
@@ -243,7 +259,11 @@ export function runSharedCases(harness: Harness): void {
     });
 
     it('a throwing visitor function renders the page anonymous', async () => {
-      const target = await start({ visitor: () => { throw new Error('session store down'); } });
+      const target = await start({
+        visitor: () => {
+          throw new Error('session store down');
+        },
+      });
       const response = await get(target, '/page');
       expect(response.status).toBe(200);
       expect(response.text).toBe(PAGE);
@@ -270,7 +290,8 @@ export function runSharedCases(harness: Harness): void {
 
     it('leaves an already-encoded body alone and says why; private only when a template may have printed the identity into it', async () => {
       const target = await start();
-      const encoded = () => target.request('/encoded', { headers: { accept: HTML_ACCEPT, [USER_HEADER]: ADA, 'accept-encoding': 'identity' } });
+      const encoded = () =>
+        target.request('/encoded', { headers: { accept: HTML_ACCEPT, [USER_HEADER]: ADA, 'accept-encoding': 'identity' } });
       // Cold: the page rendered before the identity was known, so nothing of it can be in the body.
       const cold = await encoded();
       expect(cold.headers['content-encoding']).toBe('gzip');
@@ -283,16 +304,19 @@ export function runSharedCases(harness: Harness): void {
       expect(warm.headers['cache-control']).toBe(harness.name === 'fetch' ? undefined : 'private');
     });
 
-    it.each(['/partial', '/redirect', '/no-content'])('a 206 range answer got the script and went out corrupt: %s is left as the app made it', async (path) => {
-      const target = await start();
-      const anonymous = await get(target, path, null);
-      const identified = await get(target, path);
-      expect(identified.status).toBe(anonymous.status);
-      expect(identified.text).toBe(anonymous.text);
-      expect(identified.headers['content-length']).toBe(anonymous.headers['content-length']);
-      expect(identified.headers['content-range']).toBe(anonymous.headers['content-range']);
-      expect(identified.headers['cache-control']).toBeUndefined();
-    });
+    it.each(['/partial', '/redirect', '/no-content'])(
+      'a 206 range answer got the script and went out corrupt: %s is left as the app made it',
+      async (path) => {
+        const target = await start();
+        const anonymous = await get(target, path, null);
+        const identified = await get(target, path);
+        expect(identified.status).toBe(anonymous.status);
+        expect(identified.text).toBe(anonymous.text);
+        expect(identified.headers['content-length']).toBe(anonymous.headers['content-length']);
+        expect(identified.headers['content-range']).toBe(anonymous.headers['content-range']);
+        expect(identified.headers['cache-control']).toBeUndefined();
+      },
+    );
 
     it('a 206 keeps its Content-Range and length for an identified visitor', async () => {
       const target = await start();
@@ -315,7 +339,10 @@ export function runSharedCases(harness: Harness): void {
       const anonymous = await get(target, '/validated', null);
       expect(anonymous.headers['etag']).toBe(VALIDATED_HEADERS.ETag);
       expect((await get(target, '/validated', null, { headers: { 'if-none-match': VALIDATED_HEADERS.ETag } })).status).toBe(304);
-      for (const conditional of [{ 'if-none-match': VALIDATED_HEADERS.ETag }, { 'if-modified-since': VALIDATED_HEADERS['Last-Modified'] }] as Record<string, string>[]) {
+      for (const conditional of [
+        { 'if-none-match': VALIDATED_HEADERS.ETag },
+        { 'if-modified-since': VALIDATED_HEADERS['Last-Modified'] },
+      ] as Record<string, string>[]) {
         const response = await get(target, '/validated', ADA, { headers: conditional });
         expectIdentified(response);
         expect(response.headers['etag']).toBeUndefined();
@@ -369,18 +396,29 @@ export function runSharedCases(harness: Harness): void {
       }
     });
 
-    it.each(['nonce', 'shouldIdentify', 'visitor'] as const)('a throwing %s function was reported as an invalid visitor: HSI_FUNCTION_FAILED names it', async (name) => {
-      const target = await start({ [name]: () => { throw new Error('boom'); } });
-      const response = await get(target, '/page');
-      expect(response.status).toBe(200);
-      expect(response.text).toBe(PAGE);
-      expect(errors.map((e) => e.code)).toEqual(['HSI_FUNCTION_FAILED']);
-      expect(errors[0]!.message).toContain(`The ${name} function threw`);
-    });
+    it.each(['nonce', 'shouldIdentify', 'visitor'] as const)(
+      'a throwing %s function was reported as an invalid visitor: HSI_FUNCTION_FAILED names it',
+      async (name) => {
+        const target = await start({
+          [name]: () => {
+            throw new Error('boom');
+          },
+        });
+        const response = await get(target, '/page');
+        expect(response.status).toBe(200);
+        expect(response.text).toBe(PAGE);
+        expect(errors.map((e) => e.code)).toEqual(['HSI_FUNCTION_FAILED']);
+        expect(errors[0]!.message).toContain(`The ${name} function threw`);
+      },
+    );
 
     it('hsIdentity was undefined for anonymous visitors, so templates threw: it is null on every request the middleware saw', async () => {
       const target = await start();
-      for (const [user, accept] of [[null, HTML_ACCEPT], [ADA, '*/*'], [ADA, 'application/json']] as const) {
+      for (const [user, accept] of [
+        [null, HTML_ACCEPT],
+        [ADA, '*/*'],
+        [ADA, 'application/json'],
+      ] as const) {
         const body = JSON.parse((await get(target, '/locals', user, { headers: { accept } })).text);
         expect(body, `${user} ${accept}`).toEqual({ hsIdentity: null });
       }
@@ -416,12 +454,15 @@ export function runSharedCases(harness: Harness): void {
         expect((await get(target, '/hs-token')).status).toBe(503);
       });
 
-      it.each([false, {}, { email: null }, ''])('answers 401 when the visitor resolver names no one (%j), as a page load reads it (regression: 503)', async (nobody) => {
-        const target = await start({ tokenRoute: '/hs-token', visitor: () => nobody as never });
-        const response = await get(target, '/hs-token', ADA, { headers: { accept: 'application/json' } });
-        expect(response.status).toBe(401);
-        expect(hubspot.calls).toHaveLength(0);
-      });
+      it.each([false, {}, { email: null }, ''])(
+        'answers 401 when the visitor resolver names no one (%j), as a page load reads it (regression: 503)',
+        async (nobody) => {
+          const target = await start({ tokenRoute: '/hs-token', visitor: () => nobody as never });
+          const response = await get(target, '/hs-token', ADA, { headers: { accept: 'application/json' } });
+          expect(response.status).toBe(401);
+          expect(hubspot.calls).toHaveLength(0);
+        },
+      );
     });
   });
 }

@@ -32,9 +32,14 @@ it('a public Cache-Control, Surrogate-Control and an ETag set by an earlier on-h
     });
     next();
   });
-  app.use((req, _res, next) => { (req as express.Request & { user?: unknown }).user = req.headers[USER_HEADER]; next(); });
+  app.use((req, _res, next) => {
+    (req as express.Request & { user?: unknown }).user = req.headers[USER_HEADER];
+    next();
+  });
   app.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));
-  app.get('/page', (_req, res) => { res.send(PAGE); });
+  app.get('/page', (_req, res) => {
+    res.send(PAGE);
+  });
   for (const attempt of ['first', 'second']) {
     const response = await send(supertest(app), '/page', { headers: { [USER_HEADER]: 'ada@example.com', accept: 'text/html' } });
     expect(response.text.match(/data-hubspot-identify/g), attempt).toHaveLength(1);

@@ -47,9 +47,17 @@ describe('express only', () => {
   it('a string page sent as our injected bytes keeps the labels Express gives strings: charset=utf-8, its byte length, no ETag', async () => {
     const page = '<html><head><title>Grüße 日本</title></head><body>🚀</body></html>';
     const target = build((a) => {
-      a.get('/bare', (_req, res) => { res.setHeader('Content-Type', 'text/html'); res.send(page); });
-      a.get('/latin1', (_req, res) => { res.setHeader('Content-Type', 'text/html; charset=iso-8859-1'); res.send(page); });
-      a.get('/etag', (_req, res) => { res.set('ETag', 'W/"app"').type('html').send(page); });
+      a.get('/bare', (_req, res) => {
+        res.setHeader('Content-Type', 'text/html');
+        res.send(page);
+      });
+      a.get('/latin1', (_req, res) => {
+        res.setHeader('Content-Type', 'text/html; charset=iso-8859-1');
+        res.send(page);
+      });
+      a.get('/etag', (_req, res) => {
+        res.set('ETag', 'W/"app"').type('html').send(page);
+      });
     });
     for (const path of ['/bare', '/latin1']) {
       const response = await send(supertest(target), path, { headers: ADA });
@@ -73,12 +81,14 @@ describe('express only', () => {
   });
 
   it('raw res.write chunks are injected on the fly and a stale Content-Length is dropped', async () => {
-    const target = build((a) => a.get('/raw', (_req, res) => {
-      res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      res.setHeader('Content-Length', String(Buffer.byteLength(PAGE)));
-      for (const chunk of PAGE_CHUNKS) res.write(chunk);
-      res.end();
-    }));
+    const target = build((a) =>
+      a.get('/raw', (_req, res) => {
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        res.setHeader('Content-Length', String(Buffer.byteLength(PAGE)));
+        for (const chunk of PAGE_CHUNKS) res.write(chunk);
+        res.end();
+      }),
+    );
     const response = await send(supertest(target), '/raw', { headers: ADA });
     expect(response.headers['content-length']).toBeUndefined();
     expect(response.text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(PAGE);
@@ -87,11 +97,16 @@ describe('express only', () => {
 
   it('a raw HEAD response announced the uninjected length: it drops Content-Length as its GET does, and is not reported as a page without <head>', async () => {
     const logger = memoryLogger();
-    const target = build((a) => a.head('/raw-head', (_req, res) => {
-      res.setHeader('Content-Type', 'text/html');
-      res.setHeader('Content-Length', '1234');
-      res.end();
-    }), undefined, logger);
+    const target = build(
+      (a) =>
+        a.head('/raw-head', (_req, res) => {
+          res.setHeader('Content-Type', 'text/html');
+          res.setHeader('Content-Length', '1234');
+          res.end();
+        }),
+      undefined,
+      logger,
+    );
     const response = await send(supertest(target), '/raw-head', { method: 'HEAD', headers: ADA });
     expect(response.headers['content-length']).toBeUndefined();
     expect(response.headers['cache-control']).toBe('private');
@@ -99,20 +114,29 @@ describe('express only', () => {
   });
 
   it('res.end(html) alone keeps Content-Length right', async () => {
-    const target = build((a) => a.get('/end', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end(PAGE);
-    }));
+    const target = build((a) =>
+      a.get('/end', (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(PAGE);
+      }),
+    );
     const response = await send(supertest(target), '/end', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
     expect(response.headers['cache-control']).toBe('private');
   });
 
   it('compression registered first: the page is injected, then compressed', async () => {
-    const target = build((a) => {
-      a.get('/big', (_req, res) => res.send(PAGE + ' '.repeat(4096)));
-      a.get('/big-stream', (_req, res) => { res.type('html'); for (const c of PAGE_CHUNKS) res.write(c); res.end(' '.repeat(4096)); });
-    }, (a) => a.use(compression()));
+    const target = build(
+      (a) => {
+        a.get('/big', (_req, res) => res.send(PAGE + ' '.repeat(4096)));
+        a.get('/big-stream', (_req, res) => {
+          res.type('html');
+          for (const c of PAGE_CHUNKS) res.write(c);
+          res.end(' '.repeat(4096));
+        });
+      },
+      (a) => a.use(compression()),
+    );
     for (const path of ['/big', '/big-stream']) {
       const response = await send(supertest(target), path, { headers: { ...ADA, 'accept-encoding': 'gzip' } });
       expect(response.headers['content-encoding'], path).toBe('gzip');
@@ -124,8 +148,14 @@ describe('express only', () => {
     const logger = memoryLogger();
     const target = expressApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger });
     target.use(compression({ threshold: 0 }));
-    target.get('/late-send', (_req, res) => { res.send(PAGE + ' '.repeat(4096)); });
-    target.get('/late-write', (_req, res) => { res.type('html'); res.write(PAGE); res.end(' '.repeat(4096)); });
+    target.get('/late-send', (_req, res) => {
+      res.send(PAGE + ' '.repeat(4096));
+    });
+    target.get('/late-write', (_req, res) => {
+      res.type('html');
+      res.write(PAGE);
+      res.end(' '.repeat(4096));
+    });
     const sent = await send(supertest(target), '/late-send', { headers: { ...ADA, 'accept-encoding': 'gzip' } });
     expect(countScripts(sent.text)).toBe(1);
     const written = await send(supertest(target), '/late-write', { headers: { ...ADA, 'accept-encoding': 'gzip' } });
@@ -134,10 +164,25 @@ describe('express only', () => {
   });
 
   it("runs under helmet's CSP with the nonce in res.locals.cspNonce", async () => {
-    const target = build((a) => a.get('/helmet', (_req, res) => { res.send(PAGE); }), (a) => {
-      a.use((_req, res, next) => { res.locals['cspNonce'] = randomBytes(16).toString('base64'); next(); });
-      a.use(helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals['cspNonce']}'`] } } }));
-    });
+    const target = build(
+      (a) =>
+        a.get('/helmet', (_req, res) => {
+          res.send(PAGE);
+        }),
+      (a) => {
+        a.use((_req, res, next) => {
+          res.locals['cspNonce'] = randomBytes(16).toString('base64');
+          next();
+        });
+        a.use(
+          helmet({
+            contentSecurityPolicy: {
+              directives: { scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as express.Response).locals['cspNonce']}'`] },
+            },
+          }),
+        );
+      },
+    );
     const response = await send(supertest(target), '/helmet', { headers: ADA });
     const nonce = /'nonce-([^']+)'/.exec(response.headers['content-security-policy']!)![1];
     expect(response.text).toContain(`<script data-hubspot-identify nonce="${nonce}">`);
@@ -145,10 +190,16 @@ describe('express only', () => {
 
   it('injects pages of a mounted sub-app, once even when both apps use the middleware', async () => {
     const sub = express();
-    sub.get('/page', (_req, res) => { res.send(PAGE); });
+    sub.get('/page', (_req, res) => {
+      res.send(PAGE);
+    });
     const twice = express();
     twice.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));
-    twice.get('/page', (_req, res) => { res.type('html'); res.write(PAGE); res.end(); });
+    twice.get('/page', (_req, res) => {
+      res.type('html');
+      res.write(PAGE);
+      res.end();
+    });
     const target = build((a) => {
       a.use('/sub', sub);
       a.use('/twice', twice);
@@ -163,7 +214,9 @@ describe('express only', () => {
   it('leaves responses of other apps in the process alone', async () => {
     build(() => undefined);
     const other = express();
-    other.get('/page', (_req, res) => { res.send(PAGE); });
+    other.get('/page', (_req, res) => {
+      res.send(PAGE);
+    });
     const response = await send(supertest(other), '/page', { headers: ADA });
     expect(response.text).toBe(PAGE);
     expect(response.headers['cache-control']).toBeUndefined();
@@ -217,7 +270,10 @@ describe('express only', () => {
       const target = staticApp();
       const anonymous = await send(supertest(target), '/index.html', { headers: { accept: 'text/html' } });
       expect(anonymous.headers['etag']).toBeDefined();
-      for (const conditional of [{ 'if-none-match': anonymous.headers['etag']! }, { 'if-modified-since': anonymous.headers['last-modified']! }] as Record<string, string>[]) {
+      for (const conditional of [
+        { 'if-none-match': anonymous.headers['etag']! },
+        { 'if-modified-since': anonymous.headers['last-modified']! },
+      ] as Record<string, string>[]) {
         const response = await send(supertest(target), '/index.html', { headers: { ...ADA, ...conditional } });
         expect(response.status).toBe(200);
         expect(countScripts(response.text)).toBe(1);
@@ -237,10 +293,18 @@ describe('express only', () => {
     const sub = express();
     sub.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));
     const parent = express();
-    parent.use((req, _res, next) => { (req as express.Request & { user?: unknown }).user = req.headers[USER_HEADER]; next(); });
+    parent.use((req, _res, next) => {
+      (req as express.Request & { user?: unknown }).user = req.headers[USER_HEADER];
+      next();
+    });
     parent.use(sub);
-    parent.get('/page', (_req, res) => { res.send(printedPage(res.locals.hsIdentity?.scriptTag)); });
-    parent.get('/raw', (_req, res) => { res.type('html'); res.end(PAGE); });
+    parent.get('/page', (_req, res) => {
+      res.send(printedPage(res.locals.hsIdentity?.scriptTag));
+    });
+    parent.get('/raw', (_req, res) => {
+      res.type('html');
+      res.end(PAGE);
+    });
     for (const path of ['/page', '/raw']) {
       const response = await send(supertest(parent), path, { headers: ADA });
       expect(countScripts(response.text), path).toBe(1);
@@ -250,13 +314,22 @@ describe('express only', () => {
 
   it.each([
     ['a flat list', ['content-type', 'text/html', 'set-cookie', 'a=1', 'set-cookie', 'b=2']],
-    ['pairs', [['content-type', 'text/html'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']]],
+    [
+      'pairs',
+      [
+        ['content-type', 'text/html'],
+        ['set-cookie', 'a=1'],
+        ['set-cookie', 'b=2'],
+      ],
+    ],
   ])('writeHead with headers as %s kept only the last Set-Cookie', async (_name, headers) => {
-    const target = build((a) => a.get('/raw', (_req, res) => {
-      res.setHeader('Set-Cookie', 'stale=1');
-      res.writeHead(200, headers as string[]);
-      res.end(PAGE);
-    }));
+    const target = build((a) =>
+      a.get('/raw', (_req, res) => {
+        res.setHeader('Set-Cookie', 'stale=1');
+        res.writeHead(200, headers as string[]);
+        res.end(PAGE);
+      }),
+    );
     const response = await send(supertest(target), '/raw', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
     expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2', expect.stringMatching(/^hsi_v=[\w-]{22}; /)]);
@@ -264,9 +337,19 @@ describe('express only', () => {
   });
 
   it("helmet's hash-only script-src blocked the script: its hash is added when there is no nonce", async () => {
-    const target = build((a) => a.get('/helmet', (_req, res) => { res.send(PAGE); }), (a) => {
-      a.use(helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } } }));
-    });
+    const target = build(
+      (a) =>
+        a.get('/helmet', (_req, res) => {
+          res.send(PAGE);
+        }),
+      (a) => {
+        a.use(
+          helmet({
+            contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } },
+          }),
+        );
+      },
+    );
     const response = await send(supertest(target), '/helmet', { headers: ADA });
     const text = /<script data-hubspot-identify>([\s\S]*?)<\/script>/.exec(response.text)![1]!;
     const scriptSrc = /script-src [^;]*/.exec(response.headers['content-security-policy']!)![0];
@@ -277,8 +360,13 @@ describe('express only', () => {
     const app = express();
     const seen: unknown[] = [];
     app.use(hubspotIdentify as unknown as express.RequestHandler);
-    app.get('/page', (_req, res) => { res.send(PAGE); });
-    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => { seen.push(error); res.status(500).end(); });
+    app.get('/page', (_req, res) => {
+      res.send(PAGE);
+    });
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen.push(error);
+      res.status(500).end();
+    });
     expect((await send(supertest(app), '/page', { headers: ADA })).status).toBe(500);
     expect(isHubSpotIdentifyError(seen[0]) && seen[0].code).toBe('HSI_INVALID_OPTION');
     expect((seen[0] as Error).message).toContain('app.use(hubspotIdentify(options))');

@@ -2,13 +2,36 @@
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import hubspotIdentify, { type FastifyHubSpotIdentifyOptions } from '../../adapters/fastify/index.js';
-import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness, type TestResponse } from './harness.js';
+import {
+  FRAGMENT,
+  GZIPPED_PAGE,
+  NONCE_HEADER,
+  PAGE,
+  PAGE_CHUNKS,
+  PLAIN,
+  printedPage,
+  USER_HEADER,
+  userFromHeader,
+} from '../helpers/pages.js';
+import {
+  ASSET,
+  ASSET_HEADERS,
+  matchesValidators,
+  PARTIAL_RANGE,
+  PUBLIC_HEADERS,
+  STRICT_CSP,
+  VALIDATED_HEADERS,
+  type Harness,
+  type TestResponse,
+} from './harness.js';
 
 type Locals = { locals?: { hsIdentity?: { scriptTag: string } } | null };
 const html = (reply: FastifyReply) => reply.type('text/html; charset=utf-8');
 
-export async function fastifyApp(options: FastifyHubSpotIdentifyOptions, before?: (app: FastifyInstance) => Promise<void> | void): Promise<FastifyInstance> {
+export async function fastifyApp(
+  options: FastifyHubSpotIdentifyOptions,
+  before?: (app: FastifyInstance) => Promise<void> | void,
+): Promise<FastifyInstance> {
   const app = Fastify();
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request, reply) => {
@@ -41,11 +64,17 @@ export async function fastifyApp(options: FastifyHubSpotIdentifyOptions, before?
   });
   app.get('/asset', (_request, reply) => reply.headers(ASSET_HEADERS).send(ASSET));
   app.get('/cookies', (_request, reply) => html(reply).header('set-cookie', ['a=1', 'b=2']).send(PAGE));
-  app.get('/csp', (_request, reply) => html(reply).headers({ 'content-security-policy': STRICT_CSP, 'content-security-policy-report-only': STRICT_CSP }).send(PAGE));
+  app.get('/csp', (_request, reply) =>
+    html(reply).headers({ 'content-security-policy': STRICT_CSP, 'content-security-policy-report-only': STRICT_CSP }).send(PAGE),
+  );
   return app;
 }
 
-export async function inject(app: FastifyInstance, path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<TestResponse> {
+export async function inject(
+  app: FastifyInstance,
+  path: string,
+  options: { method?: string; headers?: Record<string, string> } = {},
+): Promise<TestResponse> {
   const response = await app.inject({ method: (options.method ?? 'GET') as 'GET', url: path, headers: options.headers });
   return { status: response.statusCode, headers: response.headers as Record<string, string>, text: response.payload };
 }

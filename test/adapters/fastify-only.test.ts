@@ -25,7 +25,14 @@ const options = () => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logge
 describe('fastify only', () => {
   it('injects a web Response sent as the payload, with its status and headers (regression: never injected)', async () => {
     const app = await fastifyApp(options());
-    app.get('/response', async () => new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response', 'set-cookie': 'a=1' } }));
+    app.get(
+      '/response',
+      async () =>
+        new Response(PAGE, {
+          status: 404,
+          headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response', 'set-cookie': 'a=1' },
+        }),
+    );
     const response = await inject(app, '/response', { headers: ADA });
     expect(response.status).toBe(404);
     expect(response.headers['x-from']).toBe('response');
@@ -41,21 +48,29 @@ describe('fastify only', () => {
   it('exports the plugin as default and named, wrapped with fastify-plugin', () => {
     expect(hubspotIdentifyDefault).toBe(hubspotIdentify);
     expect((hubspotIdentify as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')]).toBe(true);
-    expect((hubspotIdentify as unknown as Record<symbol, { name: string }>)[Symbol.for('plugin-meta')]).toMatchObject({ name: 'hubspot-identify', fastify: '5.x' });
+    expect((hubspotIdentify as unknown as Record<symbol, { name: string }>)[Symbol.for('plugin-meta')]).toMatchObject({
+      name: 'hubspot-identify',
+      fastify: '5.x',
+    });
   });
 
   it('registered at the root, it covers routes in encapsulated child plugins', async () => {
     const app = await fastifyApp(options());
-    await app.register(async (child) => {
-      child.get('/inner', (_request, reply) => reply.type('text/html').send(PAGE));
-    }, { prefix: '/child' });
+    await app.register(
+      async (child) => {
+        child.get('/inner', (_request, reply) => reply.type('text/html').send(PAGE));
+      },
+      { prefix: '/child' },
+    );
     const response = await inject(app, '/child/inner', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
     await app.close();
   });
 
   it('uses the script nonce of @fastify/helmet', async () => {
-    const app = await fastifyApp(options(), async (a) => { await a.register(fastifyHelmet, { enableCSPNonces: true }); });
+    const app = await fastifyApp(options(), async (a) => {
+      await a.register(fastifyHelmet, { enableCSPNonces: true });
+    });
     const response = await inject(app, '/page', { headers: ADA });
     const nonce = /script-src[^;]*'nonce-([^']+)'/.exec(response.headers['content-security-policy']!)![1];
     expect(response.text).toContain(`<script data-hubspot-identify nonce="${nonce}">`);
@@ -63,7 +78,9 @@ describe('fastify only', () => {
   });
 
   it('with @fastify/compress, the page is injected, then compressed', async () => {
-    const app = await fastifyApp(options(), async (a) => { await a.register(fastifyCompress, { threshold: 0 }); });
+    const app = await fastifyApp(options(), async (a) => {
+      await a.register(fastifyCompress, { threshold: 0 });
+    });
     for (const path of ['/page', '/stream']) {
       const response = await app.inject({ url: path, headers: { ...ADA, 'accept-encoding': 'gzip' } });
       expect(response.headers['content-encoding'], path).toBe('gzip');
@@ -73,7 +90,9 @@ describe('fastify only', () => {
   });
 
   it('@fastify/view templates read reply.locals.hsIdentity', async () => {
-    const app = await fastifyApp(options(), async (a) => { await a.register(fastifyView, { engine: { ejs }, root: views }); });
+    const app = await fastifyApp(options(), async (a) => {
+      await a.register(fastifyView, { engine: { ejs }, root: views });
+    });
     app.get('/view', (_request, reply) => reply.view('page.ejs', { title: 'Fastify' }));
     const response = await inject(app, '/view', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
@@ -101,7 +120,9 @@ describe('fastify only', () => {
   it('registered before @fastify/view, it broke reply.locals (500 on every request): templates get hsIdentity, null when anonymous', async () => {
     const app = Fastify();
     app.decorateRequest('user', null);
-    app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = request.headers[USER_HEADER]; });
+    app.addHook('onRequest', async (request) => {
+      (request as { user?: unknown }).user = request.headers[USER_HEADER];
+    });
     await app.register(hubspotIdentify, options());
     await app.register(fastifyView, { engine: { ejs }, root: views });
     app.get('/view', (_request, reply) => reply.view('page.ejs', { title: 'Fastify' }));
@@ -116,18 +137,26 @@ describe('fastify only', () => {
 
   it('request.hsIdentity is null, never undefined, and the same as reply.locals.hsIdentity', async () => {
     const app = await fastifyApp(options());
-    app.get('/both', (request, reply) => ({ request: request.hsIdentity, same: request.hsIdentity === (reply as unknown as { locals: { hsIdentity: unknown } }).locals.hsIdentity }));
+    app.get('/both', (request, reply) => ({
+      request: request.hsIdentity,
+      same: request.hsIdentity === (reply as unknown as { locals: { hsIdentity: unknown } }).locals.hsIdentity,
+    }));
     expect(JSON.parse((await inject(app, '/both', { headers: { accept: 'text/html' } })).text)).toEqual({ request: null, same: true });
     // The first, cold page renders while HubSpot is asked (null); once the token is cached, templates get it.
     expect(JSON.parse((await inject(app, '/both', { headers: ADA })).text)).toEqual({ request: null, same: true });
     await fake().idle();
-    expect(JSON.parse((await inject(app, '/both', { headers: ADA })).text)).toMatchObject({ request: { email: 'ada@example.com' }, same: true });
+    expect(JSON.parse((await inject(app, '/both', { headers: ADA })).text)).toMatchObject({
+      request: { email: 'ada@example.com' },
+      same: true,
+    });
     await app.close();
   });
 
   it("@fastify/helmet's hash-only script-src blocked the script: its hash is added when there is no nonce", async () => {
     const app = await fastifyApp(options(), async (a) => {
-      await a.register(fastifyHelmet, { contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } } });
+      await a.register(fastifyHelmet, {
+        contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"] } },
+      });
     });
     const response = await inject(app, '/page', { headers: ADA });
     const text = /<script data-hubspot-identify>([\s\S]*?)<\/script>/.exec(response.text)![1]!;
@@ -139,7 +168,13 @@ describe('fastify only', () => {
   it('called like a factory, app.register(hubspotIdentify(options)) said the token was not set: it names the fix', async () => {
     const app = Fastify();
     const misuse = (hubspotIdentify as unknown as (options: object) => Parameters<typeof app.register>[0])(options());
-    const failure = await app.register(misuse).ready().then(() => undefined, (error: unknown) => error);
+    const failure = await app
+      .register(misuse)
+      .ready()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(isHubSpotIdentifyError(failure) && failure.code).toBe('HSI_INVALID_OPTION');
     expect((failure as Error).message).toContain('app.register(hubspotIdentify, options)');
     await app.close();
@@ -148,7 +183,13 @@ describe('fastify only', () => {
   it('registered twice in one app, it silently doubled HubSpot calls: the second registration fails, naming the fix', async () => {
     const app = Fastify();
     await app.register(hubspotIdentify, options());
-    const failure = await app.register(hubspotIdentify, options()).ready().then(() => undefined, (error: unknown) => error);
+    const failure = await app
+      .register(hubspotIdentify, options())
+      .ready()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(isHubSpotIdentifyError(failure) && failure.code).toBe('HSI_INVALID_OPTION');
     expect((failure as Error).message).toMatch(/registered twice.*register it once/);
     await app.close();

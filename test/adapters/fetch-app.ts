@@ -2,14 +2,34 @@
 import { getRequestListener } from '@hono/node-server';
 import supertest from 'supertest';
 import { identityOf, withHubSpotIdentify, type FetchOptions } from '../../adapters/fetch/index.js';
-import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PAGE_CHUNKS, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
+import {
+  FRAGMENT,
+  GZIPPED_PAGE,
+  NONCE_HEADER,
+  PAGE,
+  PAGE_CHUNKS,
+  PLAIN,
+  printedPage,
+  USER_HEADER,
+  userFromHeader,
+} from '../helpers/pages.js';
 import { send } from './express-app.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
+import {
+  ASSET,
+  ASSET_HEADERS,
+  matchesValidators,
+  PARTIAL_RANGE,
+  PUBLIC_HEADERS,
+  STRICT_CSP,
+  VALIDATED_HEADERS,
+  type Harness,
+} from './harness.js';
 
 type Route = (request: Request) => Response;
 
 const HTML = 'text/html; charset=utf-8';
-const html = (body: BodyInit, headers: Record<string, string> = {}) => new Response(body, { headers: { 'content-type': HTML, ...headers } });
+const html = (body: BodyInit, headers: Record<string, string> = {}) =>
+  new Response(body, { headers: { 'content-type': HTML, ...headers } });
 
 /** A web stream of the page in PAGE_CHUNKS's pieces, as a streaming renderer would give it. */
 export function pageStream(chunks: readonly (string | Uint8Array)[] = PAGE_CHUNKS): ReadableStream<Uint8Array> {
@@ -42,9 +62,13 @@ const routes: Record<string, Route> = {
   'GET /no-content': () => new Response(null, { status: 204, headers: { 'content-type': HTML } }),
   'GET /error': () => new Response(PAGE, { status: 500, headers: { 'content-type': HTML } }),
   // The conditional GET a fetch framework or CDN-style handler does from the request's validators.
-  'GET /validated': (request) => matchesValidators({ 'if-none-match': request.headers.get('if-none-match') ?? undefined, 'if-modified-since': request.headers.get('if-modified-since') ?? undefined })
-    ? new Response(null, { status: 304, headers: VALIDATED_HEADERS })
-    : html(PAGE, VALIDATED_HEADERS),
+  'GET /validated': (request) =>
+    matchesValidators({
+      'if-none-match': request.headers.get('if-none-match') ?? undefined,
+      'if-modified-since': request.headers.get('if-modified-since') ?? undefined,
+    })
+      ? new Response(null, { status: 304, headers: VALIDATED_HEADERS })
+      : html(PAGE, VALIDATED_HEADERS),
   'GET /asset': () => new Response(ASSET, { headers: ASSET_HEADERS }),
   'GET /cookies': () => {
     const headers = new Headers({ 'content-type': HTML });
@@ -68,7 +92,10 @@ export function fetchRouter(extra: Record<string, Route> = {}): (request: Reques
 /** The wrapper as an app would configure it: the user and nonce from the test headers, unless the case sets its own. */
 export function fetchOptions(options: Partial<FetchOptions>): FetchOptions {
   return {
-    visitor: (request) => userFromHeader(request.headers.get(USER_HEADER) ?? undefined) as FetchOptions['visitor'] extends (...args: any[]) => infer R ? Awaited<R> : never,
+    visitor: (request) =>
+      userFromHeader(request.headers.get(USER_HEADER) ?? undefined) as FetchOptions['visitor'] extends (...args: any[]) => infer R
+        ? Awaited<R>
+        : never,
     nonce: (request) => request.headers.get(NONCE_HEADER),
     ...options,
   };

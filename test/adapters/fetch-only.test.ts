@@ -1,6 +1,12 @@
 // What only the fetch adapter does: wrapping any (Request, ...rest) => Response, web-stream bodies split anywhere, identityOf, tokenRouteHandler.
 import { describe, expect, it } from 'vitest';
-import { identityOf, isHubSpotIdentifyError, tokenRouteHandler, withHubSpotIdentify, type FetchOptions } from '../../adapters/fetch/index.js';
+import {
+  identityOf,
+  isHubSpotIdentifyError,
+  tokenRouteHandler,
+  withHubSpotIdentify,
+  type FetchOptions,
+} from '../../adapters/fetch/index.js';
 import { memoryLogger } from '../helpers/clock.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
 import { PAGE } from '../helpers/pages.js';
@@ -9,7 +15,11 @@ import { pageStream } from './fetch-app.js';
 const fake = useFakeHubSpot();
 const HTML = { 'content-type': 'text/html; charset=utf-8' };
 const options = (extra: Partial<FetchOptions> = {}): FetchOptions => ({
-  accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, visitor: () => 'ada@example.com', ...extra,
+  accessToken: 'pat-test',
+  baseUrl: fake().baseUrl,
+  logger: false,
+  visitor: () => 'ada@example.com',
+  ...extra,
 });
 const pageLoad = (path = '/', init: RequestInit = {}) =>
   new Request(`http://app.test${path}`, { ...init, headers: { accept: 'text/html', ...(init.headers as Record<string, string>) } });
@@ -27,7 +37,9 @@ const invalidOption = (fn: () => unknown) => {
 describe('creation', () => {
   it('requires the visitor option, naming the fix', () => {
     const { visitor: _, ...rest } = options();
-    expect(invalidOption(() => withHubSpotIdentify(() => new Response('x'), rest as FetchOptions))).toMatch(/needs a visitor option.*visitor: async \(request\)/);
+    expect(invalidOption(() => withHubSpotIdentify(() => new Response('x'), rest as FetchOptions))).toMatch(
+      /needs a visitor option.*visitor: async \(request\)/,
+    );
     expect(invalidOption(() => tokenRouteHandler(rest as FetchOptions))).toMatch(/tokenRouteHandler needs a visitor option/);
   });
 
@@ -59,7 +71,13 @@ describe('withHubSpotIdentify', () => {
 
   it('identityOf is null for an anonymous visitor and for a request the wrapper never saw', async () => {
     let inside: unknown = 'unset';
-    const handler = withHubSpotIdentify((request) => { inside = identityOf(request); return new Response('x'); }, options({ visitor: () => null }));
+    const handler = withHubSpotIdentify(
+      (request) => {
+        inside = identityOf(request);
+        return new Response('x');
+      },
+      options({ visitor: () => null }),
+    );
     await handler(pageLoad());
     expect(inside).toBeNull();
     expect(identityOf(pageLoad())).toBeNull();
@@ -67,7 +85,10 @@ describe('withHubSpotIdentify', () => {
 
   it.each([
     ['two pieces', (bytes: Buffer, at: number) => [bytes.subarray(0, at), bytes.subarray(at)]],
-    ['one byte, then the rest in one-byte pieces', (bytes: Buffer, at: number) => [bytes.subarray(0, at), ...Array.from(bytes.subarray(at), (byte) => Uint8Array.of(byte))]],
+    [
+      'one byte, then the rest in one-byte pieces',
+      (bytes: Buffer, at: number) => [bytes.subarray(0, at), ...Array.from(bytes.subarray(at), (byte) => Uint8Array.of(byte))],
+    ],
   ])('injects a ReadableStream body split into %s at every position, multi-byte text intact', async (_name, split) => {
     const bytes = Buffer.from(PAGE);
     const handler = withHubSpotIdentify((_request, at: number) => new Response(pageStream(split(bytes, at)), { headers: HTML }), options());
@@ -82,7 +103,14 @@ describe('withHubSpotIdentify', () => {
 
   it("keeps status, statusText and every Set-Cookie; sends the injected page's length, not the app's, and drops validators; makes the page private", async () => {
     const handler = withHubSpotIdentify(() => {
-      const headers = new Headers({ ...HTML, 'content-length': String(Buffer.byteLength(PAGE)), etag: '"v1"', 'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT', 'cdn-cache-control': 'max-age=600', 'cache-control': 'public, max-age=600' });
+      const headers = new Headers({
+        ...HTML,
+        'content-length': String(Buffer.byteLength(PAGE)),
+        etag: '"v1"',
+        'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT',
+        'cdn-cache-control': 'max-age=600',
+        'cache-control': 'public, max-age=600',
+      });
       headers.append('set-cookie', 'a=1; Path=/');
       headers.append('set-cookie', 'b=2, with a comma; Path=/');
       return new Response(PAGE, { status: 404, statusText: 'Nothing Here', headers });
@@ -90,7 +118,11 @@ describe('withHubSpotIdentify', () => {
     const response = await handler(pageLoad());
     expect(response.status).toBe(404);
     expect(response.statusText).toBe('Nothing Here');
-    expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2, with a comma; Path=/', expect.stringMatching(/^hsi_v=[\w-]{22}; /)]);
+    expect(response.headers.getSetCookie()).toEqual([
+      'a=1; Path=/',
+      'b=2, with a comma; Path=/',
+      expect.stringMatching(/^hsi_v=[\w-]{22}; /),
+    ]);
     expect(response.headers.get('etag')).toBeNull();
     expect(response.headers.get('last-modified')).toBeNull();
     expect(response.headers.get('cdn-cache-control')).toBeNull();
@@ -102,34 +134,45 @@ describe('withHubSpotIdentify', () => {
   });
 
   it.each([204, 206, 301, 302, 304])('hands back a %i response as the very same object', async (status) => {
-    const original = new Response(status === 204 || status === 304 ? null : PAGE, { status, headers: { ...HTML, etag: '"v1"', 'cache-control': 'public' } });
+    const original = new Response(status === 204 || status === 304 ? null : PAGE, {
+      status,
+      headers: { ...HTML, etag: '"v1"', 'cache-control': 'public' },
+    });
     const handler = withHubSpotIdentify(() => original, options());
     expect(await handler(pageLoad())).toBe(original);
   });
 
   it('adds the script hash to a hash-only CSP when there is no nonce, and leaves a nonce policy alone', async () => {
     const csp = "script-src 'sha256-AAAA'";
-    const hashed = await withHubSpotIdentify(() => new Response(PAGE, { headers: { ...HTML, 'content-security-policy': csp } }), options())(pageLoad());
+    const hashed = await withHubSpotIdentify(
+      () => new Response(PAGE, { headers: { ...HTML, 'content-security-policy': csp } }),
+      options(),
+    )(pageLoad());
     const html = await hashed.text();
     const script = /<script data-hubspot-identify>(.*?)<\/script>/.exec(html)![1]!;
     const { createHash } = await import('node:crypto');
     expect(hashed.headers.get('content-security-policy')).toBe(`${csp} 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
 
-    const nonced = await withHubSpotIdentify(() => new Response(PAGE, { headers: { ...HTML, 'content-security-policy': "script-src 'nonce-n1' 'sha256-AAAA'" } }),
-      options({ nonce: (request) => request.headers.get('x-nonce') }))(pageLoad('/', { headers: { 'x-nonce': 'n1' } }));
+    const nonced = await withHubSpotIdentify(
+      () => new Response(PAGE, { headers: { ...HTML, 'content-security-policy': "script-src 'nonce-n1' 'sha256-AAAA'" } }),
+      options({ nonce: (request) => request.headers.get('x-nonce') }),
+    )(pageLoad('/', { headers: { 'x-nonce': 'n1' } }));
     expect(nonced.headers.get('content-security-policy')).toBe("script-src 'nonce-n1' 'sha256-AAAA'");
     expect(await nonced.text()).toContain('<script data-hubspot-identify nonce="n1">');
   });
 
   it('answers HEAD with the private headers and no Content-Length, as GET would', async () => {
-    const handler = withHubSpotIdentify((request) => new Response(request.method === 'HEAD' ? null : PAGE, { headers: { ...HTML, 'content-length': '10' } }), options());
+    const handler = withHubSpotIdentify(
+      (request) => new Response(request.method === 'HEAD' ? null : PAGE, { headers: { ...HTML, 'content-length': '10' } }),
+      options(),
+    );
     const head = await handler(pageLoad('/', { method: 'HEAD' }));
     expect(head.headers.get('cache-control')).toBe('private');
     expect(head.headers.get('content-length')).toBeNull();
     expect(head.body).toBeNull();
   });
 
-  it('a HubSpot failure hands back the handler\'s own response, and nothing throws into the app', async () => {
+  it("a HubSpot failure hands back the handler's own response, and nothing throws into the app", async () => {
     fake().behave({ kind: 'status', status: 500 });
     const original = new Response(PAGE, { headers: HTML });
     expect(await withHubSpotIdentify(() => original, options())(pageLoad())).toBe(original);
@@ -153,8 +196,13 @@ describe('withHubSpotIdentify', () => {
 
   it("an identified visitor's If-None-Match reached the handler, which could answer 304 with a page cached for someone else: it sees a copy without validators, identityOf still works, the rest is kept", async () => {
     let seen: Request | undefined;
-    const handler = withHubSpotIdentify((request) => { seen = request; return new Response(PAGE, { headers: HTML }); }, options());
-    const original = pageLoad('/', { headers: { 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 02 Nov 2026 10:00:00 GMT', 'x-kept': 'yes' } });
+    const handler = withHubSpotIdentify((request) => {
+      seen = request;
+      return new Response(PAGE, { headers: HTML });
+    }, options());
+    const original = pageLoad('/', {
+      headers: { 'if-none-match': '"v1"', 'if-modified-since': 'Mon, 02 Nov 2026 10:00:00 GMT', 'x-kept': 'yes' },
+    });
     await handler(original);
     expect(seen).not.toBe(original);
     expect(seen!.headers.get('if-none-match')).toBeNull();
@@ -167,13 +215,25 @@ describe('withHubSpotIdentify', () => {
     await handler(plain);
     expect(seen).toBe(plain);
     const anonymous = pageLoad('/', { headers: { 'if-none-match': '"v1"' } });
-    await withHubSpotIdentify((request) => { seen = request; return new Response(PAGE, { headers: HTML }); }, options({ visitor: () => null }))(anonymous);
+    await withHubSpotIdentify(
+      (request) => {
+        seen = request;
+        return new Response(PAGE, { headers: HTML });
+      },
+      options({ visitor: () => null }),
+    )(anonymous);
     expect(seen).toBe(anonymous);
   });
 
   it('the tokenRoute option answers at its path without calling the handler', async () => {
     let called = 0;
-    const handler = withHubSpotIdentify(() => { called++; return new Response('app'); }, options({ tokenRoute: '/hs-token' }));
+    const handler = withHubSpotIdentify(
+      () => {
+        called++;
+        return new Response('app');
+      },
+      options({ tokenRoute: '/hs-token' }),
+    );
     const response = await handler(new Request('http://app.test/hs-token?x=1'));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');

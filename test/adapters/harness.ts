@@ -39,7 +39,7 @@ export interface Harness {
 
 /** The validators and caching headers of /validated. */
 export const VALIDATED_HEADERS = {
-  'ETag': '"v1"',
+  ETag: '"v1"',
   'Last-Modified': 'Mon, 02 Nov 2026 10:00:00 GMT',
   'Cache-Control': 'public, max-age=600',
   'CDN-Cache-Control': 'max-age=3600',
@@ -53,12 +53,13 @@ export function matchesValidators(headers: Record<string, string | string[] | un
 
 /** The caching headers of /public: every lifetime a cache could reuse a page for, and directives that are not one. */
 export const PUBLIC_HEADERS = {
-  'Cache-Control': 'public, max-age=600, s-maxage=3600, stale-while-revalidate=60, stale-if-error=86400, immutable, must-revalidate, no-transform',
-  'Expires': 'Thu, 01 Jan 2099 00:00:00 GMT',
+  'Cache-Control':
+    'public, max-age=600, s-maxage=3600, stale-while-revalidate=60, stale-if-error=86400, immutable, must-revalidate, no-transform',
+  Expires: 'Thu, 01 Jan 2099 00:00:00 GMT',
 } as const;
 
 /** The caching headers of /asset, a stylesheet. */
-export const ASSET_HEADERS = { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', 'ETag': '"css1"' } as const;
+export const ASSET_HEADERS = { 'Content-Type': 'text/css', 'Cache-Control': 'public, max-age=86400', ETag: '"css1"' } as const;
 export const ASSET = 'body { color: teal }';
 
 /** A policy that allows inline scripts only by hash, as helmet and hand-written policies do. */

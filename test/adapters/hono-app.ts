@@ -7,7 +7,16 @@ import { hubspotIdentify, type HonoOptions } from '../../adapters/hono/index.js'
 import { FRAGMENT, GZIPPED_PAGE, NONCE_HEADER, PAGE, PLAIN, printedPage, USER_HEADER, userFromHeader } from '../helpers/pages.js';
 import { pageStream } from './fetch-app.js';
 import { send } from './express-app.js';
-import { ASSET, ASSET_HEADERS, matchesValidators, PARTIAL_RANGE, PUBLIC_HEADERS, STRICT_CSP, VALIDATED_HEADERS, type Harness } from './harness.js';
+import {
+  ASSET,
+  ASSET_HEADERS,
+  matchesValidators,
+  PARTIAL_RANGE,
+  PUBLIC_HEADERS,
+  STRICT_CSP,
+  VALIDATED_HEADERS,
+  type Harness,
+} from './harness.js';
 
 type Route = (c: Context) => Response | Promise<Response>;
 
@@ -29,11 +38,14 @@ const routes: Record<string, Route> = {
   'GET /no-content': (c) => c.body(null, 204, { 'content-type': 'text/html; charset=utf-8' }),
   'GET /error': (c) => c.html(PAGE, 500),
   // The conditional GET a route (or hono/etag, for If-None-Match) does from the request's validators.
-  'GET /validated': (c) => matchesValidators(c.req.header())
-    ? c.body(null, 304, VALIDATED_HEADERS)
-    : c.html(PAGE, 200, VALIDATED_HEADERS),
+  'GET /validated': (c) =>
+    matchesValidators(c.req.header()) ? c.body(null, 304, VALIDATED_HEADERS) : c.html(PAGE, 200, VALIDATED_HEADERS),
   'GET /asset': (c) => c.body(ASSET, 200, ASSET_HEADERS),
-  'GET /cookies': (c) => { setCookie(c, 'a', '1'); setCookie(c, 'b', '2'); return c.html(PAGE); },
+  'GET /cookies': (c) => {
+    setCookie(c, 'a', '1');
+    setCookie(c, 'b', '2');
+    return c.html(PAGE);
+  },
   'GET /csp': (c) => c.html(PAGE, 200, { 'content-security-policy': STRICT_CSP, 'content-security-policy-report-only': STRICT_CSP }),
 };
 

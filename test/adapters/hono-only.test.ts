@@ -17,9 +17,15 @@ import { LOADER, PAGE } from '../helpers/pages.js';
 import { honoApp } from './hono-app.js';
 
 const fake = useFakeHubSpot();
-const options = (extra: HonoOptions = {}): HonoOptions => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, visitor: () => 'ada@example.com', ...extra });
-const pageLoad = (path: string, headers: Record<string, string> = {}) => new Request(`http://app.test${path}`, { headers: { accept: 'text/html', ...headers } });
-
+const options = (extra: HonoOptions = {}): HonoOptions => ({
+  accessToken: 'pat-test',
+  baseUrl: fake().baseUrl,
+  logger: false,
+  visitor: () => 'ada@example.com',
+  ...extra,
+});
+const pageLoad = (path: string, headers: Record<string, string> = {}) =>
+  new Request(`http://app.test${path}`, { headers: { accept: 'text/html', ...headers } });
 
 /**
  * Serves the app on a real socket and GETs `/` as a page load; `onText` sees the text received so
@@ -50,13 +56,15 @@ async function fetchOverSocket(app: Hono, onText: (text: string) => void): Promi
 }
 
 describe('hono', () => {
-  it("a page answered with c.html that inner middleware then replaced goes out as replaced, injected once", async () => {
+  it('a page answered with c.html that inner middleware then replaced goes out as replaced, injected once', async () => {
     const app = new Hono();
     app.use(hubspotIdentify(options()));
     app.use(async (c, next) => {
       await next();
       c.res = undefined;
-      c.res = new Response('<html><head><title>Replaced</title></head><body></body></html>', { headers: { 'content-type': 'text/html; charset=utf-8' } });
+      c.res = new Response('<html><head><title>Replaced</title></head><body></body></html>', {
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      });
     });
     app.get('/page', (c) => c.html(PAGE));
     const html = await (await app.request(pageLoad('/page'))).text();
@@ -110,7 +118,13 @@ describe('hono', () => {
 
   it('keeps every cookie hono/cookie set', async () => {
     const app = honoApp(options(), {
-      routes: { 'GET /cookies': (c) => { setCookie(c, 'a', '1'); setCookie(c, 'b', '2'); return c.html(PAGE); } },
+      routes: {
+        'GET /cookies': (c) => {
+          setCookie(c, 'a', '1');
+          setCookie(c, 'b', '2');
+          return c.html(PAGE);
+        },
+      },
     });
     const response = await app.request(pageLoad('/cookies'));
     expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/', expect.stringMatching(/^hsi_v=[\w-]{22}; /)]);
@@ -151,7 +165,12 @@ describe('hono', () => {
   it('withHubSpotIdentify(app.fetch) wraps a whole Hono app; identityOf(c.req.raw) reads the identity inside', async () => {
     const app = new Hono();
     app.get('/', (c) => c.html(`<html><head>${identityOf(c.req.raw)?.scriptTag ?? ''}</head><body>${LOADER}</body></html>`));
-    const handler = withHubSpotIdentify(app.fetch, { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, visitor: () => 'ada@example.com' });
+    const handler = withHubSpotIdentify(app.fetch, {
+      accessToken: 'pat-test',
+      baseUrl: fake().baseUrl,
+      logger: false,
+      visitor: () => 'ada@example.com',
+    });
     const html = await (await handler(pageLoad('/'))).text();
     expect(html.match(/data-hubspot-identify/g)).toHaveLength(1);
     expect(html.indexOf('data-hubspot-identify')).toBeLessThan(html.indexOf('</head>'));
@@ -161,18 +180,32 @@ describe('hono', () => {
 describe('hono over real sockets (@hono/node-server)', () => {
   it('a streamed page that sets the marker sends its head before the rest is rendered', async () => {
     let shellReceived!: () => void;
-    const received = new Promise<void>((resolve) => { shellReceived = resolve; });
+    const received = new Promise<void>((resolve) => {
+      shellReceived = resolve;
+    });
     const app = new Hono();
     app.use(hubspotIdentify(options()));
     // A Node stream made a web one (a template engine's output), its head a turn of the event loop away.
-    app.get('/', (c) => c.body(Readable.toWeb(Readable.from((async function* () {
-      await new Promise((resolve) => setImmediate(resolve));
-      yield '<!doctype html><html><head><title>Streamed</title></head><body>';
-      // The rest is rendered only once the client has the head.
-      await received;
-      yield '<p>late</p></body></html>';
-    })())) as ReadableStream, 200, { 'content-type': 'text/html; charset=utf-8' }));
-    const { text, headers } = await fetchOverSocket(app, (text) => { if (text.includes('</head>')) shellReceived(); });
+    app.get('/', (c) =>
+      c.body(
+        Readable.toWeb(
+          Readable.from(
+            (async function* () {
+              await new Promise((resolve) => setImmediate(resolve));
+              yield '<!doctype html><html><head><title>Streamed</title></head><body>';
+              // The rest is rendered only once the client has the head.
+              await received;
+              yield '<p>late</p></body></html>';
+            })(),
+          ),
+        ) as ReadableStream,
+        200,
+        { 'content-type': 'text/html; charset=utf-8' },
+      ),
+    );
+    const { text, headers } = await fetchOverSocket(app, (text) => {
+      if (text.includes('</head>')) shellReceived();
+    });
     expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
     expect(text).toContain('<p>late</p>');
     expect(headers['set-cookie']).toEqual([expect.stringMatching(/^hsi_v=/)]);
@@ -180,24 +213,36 @@ describe('hono over real sockets (@hono/node-server)', () => {
 
   it('streams the page: the script reaches the browser before the rest of the page is even rendered', async () => {
     let shellReceived!: () => void;
-    const received = new Promise<void>((resolve) => { shellReceived = resolve; });
+    const received = new Promise<void>((resolve) => {
+      shellReceived = resolve;
+    });
     const encoder = new TextEncoder();
     const app = new Hono();
     app.use(hubspotIdentify(options()));
-    app.get('/', (c) => c.body(new ReadableStream({
-      async start(controller) {
-        controller.enqueue(encoder.encode('<!doctype html><html><head><title>Grüße 🚀</title></he'));
-        controller.enqueue(encoder.encode('ad><body><h1>Shell</h1>'));
-        // The rest is rendered only once the client has the script: a buffering rewrite would never get here.
-        await received;
-        controller.enqueue(encoder.encode(`<p>late ✓</p>${LOADER}</body></html>`));
-        controller.close();
-      },
-    }), 200, { 'content-type': 'text/html; charset=utf-8' }));
-    const { text, headers } = await fetchOverSocket(app, (text) => { if (text.includes('</script>')) shellReceived(); });
+    app.get('/', (c) =>
+      c.body(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(encoder.encode('<!doctype html><html><head><title>Grüße 🚀</title></he'));
+            controller.enqueue(encoder.encode('ad><body><h1>Shell</h1>'));
+            // The rest is rendered only once the client has the script: a buffering rewrite would never get here.
+            await received;
+            controller.enqueue(encoder.encode(`<p>late ✓</p>${LOADER}</body></html>`));
+            controller.close();
+          },
+        }),
+        200,
+        { 'content-type': 'text/html; charset=utf-8' },
+      ),
+    );
+    const { text, headers } = await fetchOverSocket(app, (text) => {
+      if (text.includes('</script>')) shellReceived();
+    });
     expect(text.match(/data-hubspot-identify/g)).toHaveLength(1);
     expect(text.indexOf('data-hubspot-identify')).toBeLessThan(text.indexOf('</head>'));
-    expect(text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(`<!doctype html><html><head><title>Grüße 🚀</title></head><body><h1>Shell</h1><p>late ✓</p>${LOADER}</body></html>`);
+    expect(text.replace(/<script data-hubspot-identify.*?<\/script>/, '')).toBe(
+      `<!doctype html><html><head><title>Grüße 🚀</title></head><body><h1>Shell</h1><p>late ✓</p>${LOADER}</body></html>`,
+    );
     expect(headers['content-length']).toBeUndefined();
     expect(headers['cache-control']).toBe('private');
   });

@@ -21,7 +21,10 @@ const fake = useFakeHubSpot();
 
 describe('koa only', () => {
   it('koa-compress registered first: the page is injected, then compressed', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, { before: (a) => a.use(compress({ threshold: 0 })) });
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
+      { before: (a) => a.use(compress({ threshold: 0 })) },
+    );
     for (const path of ['/page', '/stream']) {
       const response = await send(supertest(app.callback()), path, { headers: { ...ADA, 'accept-encoding': 'gzip' } });
       expect(response.headers['content-encoding'], path).toBe('gzip');
@@ -30,30 +33,49 @@ describe('koa only', () => {
   });
 
   it('koa-views templates read ctx.state.hsIdentity', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
-      before: (a) => a.use(views(root, { extension: 'ejs' })),
-      routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
-    });
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
+      {
+        before: (a) => a.use(views(root, { extension: 'ejs' })),
+        routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
+      },
+    );
     const response = await send(supertest(app.callback()), '/view', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
     expect(response.text.indexOf('data-hubspot-identify')).toBeLessThan(response.text.indexOf('</head>'));
   });
 
   it('injects a web ReadableStream body', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
-      routes: { 'GET /web': (ctx) => { ctx.type = 'html'; ctx.body = new Blob([PAGE]).stream(); } },
-    });
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
+      {
+        routes: {
+          'GET /web': (ctx) => {
+            ctx.type = 'html';
+            ctx.body = new Blob([PAGE]).stream();
+          },
+        },
+      },
+    );
     const response = await send(supertest(app.callback()), '/web', { headers: ADA });
     expect(countScripts(response.text)).toBe(1);
   });
 
   it('injects a web Response and a Blob as body, as Koa 3 takes them (regression: made private, never injected)', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
-      routes: {
-        'GET /response': (ctx) => { ctx.body = new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response' } }); },
-        'GET /blob': (ctx) => { ctx.type = 'html'; ctx.body = new Blob([PAGE]); },
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
+      {
+        routes: {
+          'GET /response': (ctx) => {
+            ctx.body = new Response(PAGE, { status: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'x-from': 'response' } });
+          },
+          'GET /blob': (ctx) => {
+            ctx.type = 'html';
+            ctx.body = new Blob([PAGE]);
+          },
+        },
       },
-    });
+    );
     const response = await send(supertest(app.callback()), '/response', { headers: ADA });
     expect(response.status).toBe(404);
     expect(response.headers['x-from']).toBe('response');
@@ -68,10 +90,13 @@ describe('koa only', () => {
   });
 
   it('koa-views threw ReferenceError (500) for an anonymous visitor of a template testing hsIdentity', async () => {
-    const app = koaApp({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() }, {
-      before: (a) => a.use(views(root, { extension: 'ejs' })),
-      routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
-    });
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
+      {
+        before: (a) => a.use(views(root, { extension: 'ejs' })),
+        routes: { 'GET /view': (ctx) => ctx.render('page', { title: 'Koa' }) },
+      },
+    );
     const response = await send(supertest(app.callback()), '/view', { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(countScripts(response.text)).toBe(0);
@@ -83,7 +108,9 @@ describe('koa only', () => {
     app.silent = true;
     app.on('error', (error) => seen.push(error));
     app.use(hubspotIdentify as unknown as Koa.Middleware);
-    app.use((ctx) => { ctx.body = PAGE; });
+    app.use((ctx) => {
+      ctx.body = PAGE;
+    });
     expect((await send(supertest(app.callback()), '/page', { headers: ADA })).status).toBe(500);
     expect(isHubSpotIdentifyError(seen[0]) && seen[0].code).toBe('HSI_INVALID_OPTION');
     expect((seen[0] as Error).message).toContain('app.use(hubspotIdentify(options))');

@@ -37,10 +37,11 @@ const apps: LateApp[] = [
       };
       const app = koaApp(options, {
         routes: {
-          'GET /guarded': (ctx) => auth(ctx, async () => {
-            ctx.set(PAGE_HEADERS);
-            ctx.body = PAGE;
-          }),
+          'GET /guarded': (ctx) =>
+            auth(ctx, async () => {
+              ctx.set(PAGE_HEADERS);
+              ctx.body = PAGE;
+            }),
         },
       });
       return (path, headers) => send(supertest(app.callback()), path, { headers });
@@ -51,9 +52,15 @@ const apps: LateApp[] = [
     name: 'fastify (route preHandler)',
     async start(options) {
       const app = await fastifyApp(options);
-      app.get('/guarded', {
-        preHandler: async (request) => { (request as { user?: unknown }).user = request.headers[SESSION]; },
-      }, (_request, reply) => reply.type('text/html; charset=utf-8').headers(PAGE_HEADERS).send(PAGE));
+      app.get(
+        '/guarded',
+        {
+          preHandler: async (request) => {
+            (request as { user?: unknown }).user = request.headers[SESSION];
+          },
+        },
+        (_request, reply) => reply.type('text/html; charset=utf-8').headers(PAGE_HEADERS).send(PAGE),
+      );
       await app.ready();
       return (path, headers) => inject(app, path, { headers });
     },
@@ -63,10 +70,15 @@ const apps: LateApp[] = [
     name: 'hono (route middleware)',
     async start(options) {
       const app = honoApp(options, {
-        before: (hono) => hono.get('/guarded', async (c, next) => {
-          c.set('user' as never, c.req.header(SESSION) as never);
-          await next();
-        }, (c) => c.html(PAGE, 200, PAGE_HEADERS)),
+        before: (hono) =>
+          hono.get(
+            '/guarded',
+            async (c, next) => {
+              c.set('user' as never, c.req.header(SESSION) as never);
+              await next();
+            },
+            (c) => c.html(PAGE, 200, PAGE_HEADERS),
+          ),
       });
       const listener = getRequestListener(app.fetch);
       return (path, headers) => send(supertest(listener), path, { headers });
@@ -82,7 +94,13 @@ describe.each(apps)('$name', (late) => {
 
   async function start(options: HubSpotIdentifyOptions<any, any> = {}): Promise<Get> {
     errors = [];
-    const get = await late.start({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, onError: (e) => errors.push(e), ...options });
+    const get = await late.start({
+      accessToken: 'pat-test',
+      baseUrl: fake().baseUrl,
+      logger: false,
+      onError: (e) => errors.push(e),
+      ...options,
+    });
     return (path, headers = {}) => get(path, { accept: 'text/html', ...headers });
   }
 

@@ -24,16 +24,19 @@ const BOB = { accept: 'text/html', 'x-test-user': 'bob@example.com' };
 const sha1 = (body: string | Buffer) => `"${createHash('sha1').update(body).digest('base64')}"`;
 const identified = (response: TestResponse) => response.text.includes('data-hubspot-identify');
 const markers = (response: TestResponse) =>
-  ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []).filter((cookie) => cookie.startsWith('hsi_v='));
+  ([] as string[])
+    .concat((response.headers['set-cookie'] as string | string[] | undefined) ?? [])
+    .filter((cookie) => cookie.startsWith('hsi_v='));
 
 describe('validators added after the rules ran', () => {
   it('koa: an ETag from koa-etag registered before the middleware (added after it returned) reached the identified page', async () => {
     const app = koaApp(options(), {
-      before: (koa) => koa.use(async (ctx, next) => {
-        await next();
-        if (ctx.body && !ctx.response.get('ETag')) ctx.response.etag = sha1(String(ctx.body));
-        ctx.response.lastModified = new Date(0);
-      }),
+      before: (koa) =>
+        koa.use(async (ctx, next) => {
+          await next();
+          if (ctx.body && !ctx.response.get('ETag')) ctx.response.etag = sha1(String(ctx.body));
+          ctx.response.lastModified = new Date(0);
+        }),
     });
     const request = (headers: Record<string, string>) => send(supertest(app.callback()), '/page', { headers });
     const ada = await request(ADA);
@@ -46,14 +49,19 @@ describe('validators added after the rules ran', () => {
 
   it('fastify: an ETag set by an onSend hook registered after the plugin (as @fastify/etag does) reached the identified page', async () => {
     const app = Fastify();
-    app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = request.headers['x-test-user']; });
+    app.addHook('onRequest', async (request) => {
+      (request as { user?: unknown }).user = request.headers['x-test-user'];
+    });
     await app.register(fastifyPlugin, options());
-    await app.register(fp(async (instance) => {
-      instance.addHook('onSend', async (_request, reply, payload) => {
-        if (typeof payload === 'string' || Buffer.isBuffer(payload)) reply.header('etag', sha1(payload)).header('last-modified', new Date(0).toUTCString());
-        return payload;
-      });
-    }));
+    await app.register(
+      fp(async (instance) => {
+        instance.addHook('onSend', async (_request, reply, payload) => {
+          if (typeof payload === 'string' || Buffer.isBuffer(payload))
+            reply.header('etag', sha1(payload)).header('last-modified', new Date(0).toUTCString());
+          return payload;
+        });
+      }),
+    );
     app.get('/page', (_request, reply) => reply.type('text/html').send(PAGE));
     const ada = await app.inject({ url: '/page', headers: ADA });
     expect(ada.payload).toContain('data-hubspot-identify');
@@ -95,7 +103,13 @@ describe("caching headers added after the rules ran (regression: a CDN could ser
   };
 
   it('koa: a middleware registered before ours sets them after next()', async () => {
-    const app = koaApp(options(), { before: (koa) => koa.use(async (ctx, next) => { await next(); ctx.set(PUBLIC); }) });
+    const app = koaApp(options(), {
+      before: (koa) =>
+        koa.use(async (ctx, next) => {
+          await next();
+          ctx.set(PUBLIC);
+        }),
+    });
     const request = (headers: Record<string, string>) => send(supertest(app.callback()), '/page', { headers });
     expectPrivate(await request(ADA));
     expect((await request({ accept: 'text/html' })).headers['cache-control']).toBe(PUBLIC['Cache-Control']);
@@ -103,18 +117,23 @@ describe("caching headers added after the rules ran (regression: a CDN could ser
 
   it('koa: the outer error handler renders an error page that prints hsIdentity, with a public Cache-Control (regression: went out public)', async () => {
     const app = koaApp(options(), {
-      before: (koa) => koa.use(async (ctx, next) => {
-        try {
-          await next();
-        } catch {
-          ctx.status = 500;
-          ctx.type = 'html';
-          ctx.set('Cache-Control', 'public, max-age=60');
-          const identity = ctx.state.hsIdentity as { scriptTag: string } | null;
-          ctx.body = `<!doctype html><html><head>${identity ? identity.scriptTag : ''}</head><body>Sorry</body></html>`;
-        }
-      }),
-      routes: { 'GET /throws': () => { throw new Error('boom'); } },
+      before: (koa) =>
+        koa.use(async (ctx, next) => {
+          try {
+            await next();
+          } catch {
+            ctx.status = 500;
+            ctx.type = 'html';
+            ctx.set('Cache-Control', 'public, max-age=60');
+            const identity = ctx.state.hsIdentity as { scriptTag: string } | null;
+            ctx.body = `<!doctype html><html><head>${identity ? identity.scriptTag : ''}</head><body>Sorry</body></html>`;
+          }
+        }),
+      routes: {
+        'GET /throws': () => {
+          throw new Error('boom');
+        },
+      },
     });
     const ada = await send(supertest(app.callback()), '/throws', { headers: ADA });
     expect(ada.status).toBe(500);
@@ -126,14 +145,22 @@ describe("caching headers added after the rules ran (regression: a CDN could ser
 
   it('fastify: an onSend hook registered after the plugin sets them', async () => {
     const app = Fastify();
-    app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = request.headers['x-test-user']; });
+    app.addHook('onRequest', async (request) => {
+      (request as { user?: unknown }).user = request.headers['x-test-user'];
+    });
     await app.register(fastifyPlugin, options());
-    await app.register(fp(async (instance) => {
-      instance.addHook('onSend', async (_request, reply, payload) => {
-        reply.headers({ 'cache-control': PUBLIC['Cache-Control'], 'surrogate-control': PUBLIC['Surrogate-Control'], expires: PUBLIC.Expires });
-        return payload;
-      });
-    }));
+    await app.register(
+      fp(async (instance) => {
+        instance.addHook('onSend', async (_request, reply, payload) => {
+          reply.headers({
+            'cache-control': PUBLIC['Cache-Control'],
+            'surrogate-control': PUBLIC['Surrogate-Control'],
+            expires: PUBLIC.Expires,
+          });
+          return payload;
+        });
+      }),
+    );
     app.get('/page', (_request, reply) => reply.type('text/html').send(PAGE));
     const ada = await app.inject({ url: '/page', headers: ADA });
     expectPrivate({ status: ada.statusCode, text: ada.payload, headers: ada.headers } as TestResponse);
@@ -143,7 +170,12 @@ describe("caching headers added after the rules ran (regression: a CDN could ser
 
   it('hono on Node: a middleware registered before ours sets them after next()', async () => {
     const app = honoApp(options(), {
-      before: (hono) => { hono.use(async (c, next) => { await next(); for (const [name, value] of Object.entries(PUBLIC)) c.header(name, value); }); },
+      before: (hono) => {
+        hono.use(async (c, next) => {
+          await next();
+          for (const [name, value] of Object.entries(PUBLIC)) c.header(name, value);
+        });
+      },
     });
     const request = (headers: Record<string, string>) => send(supertest(getRequestListener(app.fetch)), '/page', { headers });
     expectPrivate(await request(ADA));
@@ -160,7 +192,11 @@ describe('two middleware instances on one request', () => {
   });
 
   it('hono: the marker Set-Cookie was appended twice', async () => {
-    const app = honoApp(options(), { before: (hono) => { hono.use(honoIdentify(options())); } });
+    const app = honoApp(options(), {
+      before: (hono) => {
+        hono.use(honoIdentify(options()));
+      },
+    });
     const ada = await send(supertest(getRequestListener(app.fetch)), '/page', { headers: ADA });
     expect(identified(ada)).toBe(true);
     expect(markers(ada)).toHaveLength(1);

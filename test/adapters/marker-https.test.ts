@@ -34,7 +34,13 @@ const apps: { name: string; start(options: HubSpotIdentifyOptions<any, any>): Pr
   {
     name: 'koa (app.proxy)',
     async start(options) {
-      const agent = supertest(koaApp(options, { before: (app) => { app.proxy = true; } }).callback());
+      const agent = supertest(
+        koaApp(options, {
+          before: (app) => {
+            app.proxy = true;
+          },
+        }).callback(),
+      );
       return (headers) => send(agent, '/page', { headers });
     },
   },
@@ -43,7 +49,9 @@ const apps: { name: string; start(options: HubSpotIdentifyOptions<any, any>): Pr
     async start(options) {
       const app = Fastify({ trustProxy: true });
       app.decorateRequest('user', null);
-      app.addHook('onRequest', async (request) => { (request as { user?: unknown }).user = userFromHeader(request.headers[USER_HEADER] as string | undefined); });
+      app.addHook('onRequest', async (request) => {
+        (request as { user?: unknown }).user = userFromHeader(request.headers[USER_HEADER] as string | undefined);
+      });
       await app.register(hubspotIdentifyPlugin, options);
       app.get('/page', (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
       await app.ready();
@@ -69,7 +77,8 @@ const apps: { name: string; start(options: HubSpotIdentifyOptions<any, any>): Pr
   },
 ];
 
-const setCookies = (response: TestResponse) => ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
+const setCookies = (response: TestResponse) =>
+  ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
 
 describe.each(apps)('$name', (app) => {
   const start = () => app.start({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false });

@@ -34,15 +34,29 @@ const apps: App[] = [
     name: 'express',
     async start(options) {
       const app = express();
-      app.use((req, _res, next) => { (req as { user?: unknown }).user = userFromHeader(req.headers[USER_HEADER] as string | undefined); next(); });
+      app.use((req, _res, next) => {
+        (req as { user?: unknown }).user = userFromHeader(req.headers[USER_HEADER] as string | undefined);
+        next();
+      });
       app.use(expressIdentify(options));
-      const auth: express.RequestHandler = (req, _res, next) => { (req as { user?: unknown }).user = req.headers[SESSION]; next(); };
+      const auth: express.RequestHandler = (req, _res, next) => {
+        (req as { user?: unknown }).user = req.headers[SESSION];
+        next();
+      };
       for (const prefix of ['', '/late']) {
         const guards = prefix ? [auth] : [];
-        app.get(`${prefix}/page`, ...guards, (_req, res) => { res.send(PAGE); });
-        app.get(`${prefix}/redirect`, ...guards, (_req, res) => { res.redirect(302, '/page'); });
-        app.get(`${prefix}/json`, ...guards, (_req, res) => { res.json({ ok: true }); });
-        app.get(`${prefix}/no-content`, ...guards, (_req, res) => { res.status(204).end(); });
+        app.get(`${prefix}/page`, ...guards, (_req, res) => {
+          res.send(PAGE);
+        });
+        app.get(`${prefix}/redirect`, ...guards, (_req, res) => {
+          res.redirect(302, '/page');
+        });
+        app.get(`${prefix}/json`, ...guards, (_req, res) => {
+          res.json({ ok: true });
+        });
+        app.get(`${prefix}/no-content`, ...guards, (_req, res) => {
+          res.status(204).end();
+        });
       }
       const agent = supertest(app);
       return (path, headers) => send(agent, path, { headers });
@@ -53,11 +67,26 @@ const apps: App[] = [
     async start(options) {
       const routes: Record<string, (ctx: import('koa').Context) => void> = {};
       for (const prefix of ['', '/late']) {
-        const auth = (ctx: import('koa').Context) => { if (prefix) ctx.state['user'] = ctx.get(SESSION) || undefined; };
-        routes[`GET ${prefix}/page`] = (ctx) => { auth(ctx); ctx.type = 'html'; ctx.body = PAGE; };
-        routes[`GET ${prefix}/redirect`] = (ctx) => { auth(ctx); ctx.redirect('/page'); };
-        routes[`GET ${prefix}/json`] = (ctx) => { auth(ctx); ctx.body = { ok: true }; };
-        routes[`GET ${prefix}/no-content`] = (ctx) => { auth(ctx); ctx.status = 204; };
+        const auth = (ctx: import('koa').Context) => {
+          if (prefix) ctx.state['user'] = ctx.get(SESSION) || undefined;
+        };
+        routes[`GET ${prefix}/page`] = (ctx) => {
+          auth(ctx);
+          ctx.type = 'html';
+          ctx.body = PAGE;
+        };
+        routes[`GET ${prefix}/redirect`] = (ctx) => {
+          auth(ctx);
+          ctx.redirect('/page');
+        };
+        routes[`GET ${prefix}/json`] = (ctx) => {
+          auth(ctx);
+          ctx.body = { ok: true };
+        };
+        routes[`GET ${prefix}/no-content`] = (ctx) => {
+          auth(ctx);
+          ctx.status = 204;
+        };
       }
       const app = koaApp(options, { routes });
       const agent = supertest(app.callback());
@@ -68,7 +97,9 @@ const apps: App[] = [
     name: 'fastify',
     async start(options) {
       const app = await fastifyApp(options);
-      const preHandler = async (request: import('fastify').FastifyRequest) => { (request as { user?: unknown }).user = request.headers[SESSION]; };
+      const preHandler = async (request: import('fastify').FastifyRequest) => {
+        (request as { user?: unknown }).user = request.headers[SESSION];
+      };
       app.get('/late/page', { preHandler }, (_request, reply) => reply.type('text/html').send(PAGE));
       app.get('/late/redirect', { preHandler }, (_request, reply) => reply.redirect('/page', 302));
       app.get('/late/json', { preHandler }, async () => ({ ok: true }));
@@ -83,7 +114,10 @@ const apps: App[] = [
     async start(options) {
       const app = honoApp(options, {
         before: (hono) => {
-          hono.use('/late/*', async (c, next) => { c.set('user' as never, c.req.header(SESSION) as never); await next(); });
+          hono.use('/late/*', async (c, next) => {
+            c.set('user' as never, c.req.header(SESSION) as never);
+            await next();
+          });
           for (const prefix of ['/late', '']) {
             hono.get(`${prefix}/redirect`, (c) => c.redirect('/page', 302));
             hono.get(`${prefix}/json`, (c) => c.json({ ok: true }));
@@ -101,16 +135,23 @@ const apps: App[] = [
     async start(options) {
       // The handler's own authentication: what the visitor function reads once the handler has run.
       const sessions = new WeakMap<Request, string>();
-      const handler = withHubSpotIdentify((request: Request) => {
-        const path = new URL(request.url).pathname;
-        const session = request.headers.get(SESSION);
-        if (path.startsWith('/late/') && session) sessions.set(request, session);
-        const route = path.replace(/^\/late/, '');
-        if (route === '/page') return new Response(PAGE, { headers: html });
-        if (route === '/redirect') return new Response(PAGE, { status: 302, headers: { ...html, location: '/page' } });
-        if (route === '/json') return Response.json({ ok: true });
-        return new Response(null, { status: 204 });
-      }, { visitor: (request) => sessions.get(request) ?? (userFromHeader(request.headers.get(USER_HEADER) ?? undefined) as string | undefined), ...options });
+      const handler = withHubSpotIdentify(
+        (request: Request) => {
+          const path = new URL(request.url).pathname;
+          const session = request.headers.get(SESSION);
+          if (path.startsWith('/late/') && session) sessions.set(request, session);
+          const route = path.replace(/^\/late/, '');
+          if (route === '/page') return new Response(PAGE, { headers: html });
+          if (route === '/redirect') return new Response(PAGE, { status: 302, headers: { ...html, location: '/page' } });
+          if (route === '/json') return Response.json({ ok: true });
+          return new Response(null, { status: 204 });
+        },
+        {
+          visitor: (request) =>
+            sessions.get(request) ?? (userFromHeader(request.headers.get(USER_HEADER) ?? undefined) as string | undefined),
+          ...options,
+        },
+      );
       const agent = supertest(getRequestListener(handler));
       return (path, headers) => send(agent, path, { headers });
     },
@@ -123,20 +164,23 @@ describe.each(apps)('$name', (app) => {
   it.each([
     ['known when the middleware ran', '', { [USER_HEADER]: 'ada@example.com' }],
     ['named later by route-level auth', '/late', { [SESSION]: 'ada@example.com' }],
-  ])('late identification held non-pages for HubSpot (~1 s): a visitor %s gets a redirect, JSON and a 204 at once while HubSpot holds its answer', async (_name, prefix, who) => {
-    const get = await start();
-    const release = fake().hold();
-    try {
-      const headers = { accept: HTML_ACCEPT, ...who };
-      const redirect = await get(`${prefix}/redirect`, headers);
-      expect(redirect.status).toBe(302);
-      expect(redirect.headers['set-cookie']).toBeUndefined();
-      expect(JSON.parse((await get(`${prefix}/json`, headers)).text)).toEqual({ ok: true });
-      expect((await get(`${prefix}/no-content`, headers)).status).toBe(204);
-    } finally {
-      release();
-    }
-  });
+  ])(
+    'late identification held non-pages for HubSpot (~1 s): a visitor %s gets a redirect, JSON and a 204 at once while HubSpot holds its answer',
+    async (_name, prefix, who) => {
+      const get = await start();
+      const release = fake().hold();
+      try {
+        const headers = { accept: HTML_ACCEPT, ...who };
+        const redirect = await get(`${prefix}/redirect`, headers);
+        expect(redirect.status).toBe(302);
+        expect(redirect.headers['set-cookie']).toBeUndefined();
+        expect(JSON.parse((await get(`${prefix}/json`, headers)).text)).toEqual({ ok: true });
+        expect((await get(`${prefix}/no-content`, headers)).status).toBe(204);
+      } finally {
+        release();
+      }
+    },
+  );
 
   it.each([
     ['known when the middleware ran', '', { [USER_HEADER]: 'ada@example.com' }],
@@ -148,7 +192,9 @@ describe.each(apps)('$name', (app) => {
     // HubSpot has the call and holds it: the page is still waiting.
     while (fake().calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     let done = false;
-    void page.then(() => { done = true; });
+    void page.then(() => {
+      done = true;
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(done).toBe(false);
     release();

@@ -97,31 +97,39 @@ const apps: TokenApp[] = [
       return { get: (headers) => send(agent, ROUTE, { headers }) };
     },
   },
-  ...(['withHubSpotIdentify', 'tokenRouteHandler'] as const).map((name): TokenApp => ({
-    name: `fetch ${name}`,
-    async start(options) {
-      const fetchOptions = { visitor: (request: Request) => fromHeader(request.headers.get(USER_HEADER)), ...options, tokenRoute: ROUTE } as FetchOptions;
-      if (visitorOption(options)) fetchOptions.visitor = visitorOption(options)!;
-      const inner = name === 'tokenRouteHandler'
-        ? tokenRouteHandler(fetchOptions)
-        : withHubSpotIdentify(() => new Response('the app'), fetchOptions);
-      // CORS applied around the wrapped handler, as an app's outer layer would.
-      const handler = async (request: Request) => {
-        const response = await inner(request);
-        const withCors = new Response(response.body, response);
-        for (const [header, value] of Object.entries(corsHeaders(request.headers.get('origin') ?? undefined))) withCors.headers.set(header, value);
-        return withCors;
-      };
-      const agent = supertest(getRequestListener(handler));
-      return { get: (headers) => send(agent, ROUTE, { headers }) };
-    },
-  })),
+  ...(['withHubSpotIdentify', 'tokenRouteHandler'] as const).map(
+    (name): TokenApp => ({
+      name: `fetch ${name}`,
+      async start(options) {
+        const fetchOptions = {
+          visitor: (request: Request) => fromHeader(request.headers.get(USER_HEADER)),
+          ...options,
+          tokenRoute: ROUTE,
+        } as FetchOptions;
+        if (visitorOption(options)) fetchOptions.visitor = visitorOption(options)!;
+        const inner =
+          name === 'tokenRouteHandler' ? tokenRouteHandler(fetchOptions) : withHubSpotIdentify(() => new Response('the app'), fetchOptions);
+        // CORS applied around the wrapped handler, as an app's outer layer would.
+        const handler = async (request: Request) => {
+          const response = await inner(request);
+          const withCors = new Response(response.body, response);
+          for (const [header, value] of Object.entries(corsHeaders(request.headers.get('origin') ?? undefined)))
+            withCors.headers.set(header, value);
+          return withCors;
+        };
+        const agent = supertest(getRequestListener(handler));
+        return { get: (headers) => send(agent, ROUTE, { headers }) };
+      },
+    }),
+  ),
 ];
 
-const cookiesOf = (response: TestResponse) => ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
+const cookiesOf = (response: TestResponse) =>
+  ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []);
 
 describe.each(apps)('$name', (app) => {
-  const start = (options: HubSpotIdentifyOptions<any, any> = {}) => app.start({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, ...options });
+  const start = (options: HubSpotIdentifyOptions<any, any> = {}) =>
+    app.start({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, ...options });
 
   it("identifyWidget's same-origin fetch gets the token, with no-store, nosniff and Vary", async () => {
     const { get } = await start();
@@ -143,7 +151,10 @@ describe.each(apps)('$name', (app) => {
 
   it.each([
     ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'empty', origin: 'https://evil.example' }],
-    ['Sec-Fetch-Site: same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'empty', origin: 'https://sibling.example.com' }],
+    [
+      'Sec-Fetch-Site: same-site (a sibling subdomain)',
+      { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'empty', origin: 'https://sibling.example.com' },
+    ],
     ['an Origin that is not its own', { origin: 'https://evil.example' }],
     ['Origin: null (a sandboxed frame)', { origin: 'null' }],
     ['Sec-Fetch-Dest: script (a <script src> of the route)', { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'script' }],
@@ -164,7 +175,12 @@ describe.each(apps)('$name', (app) => {
   });
 
   it.each([
-    ['throws', () => { throw new Error('session store down'); }],
+    [
+      'throws',
+      () => {
+        throw new Error('session store down');
+      },
+    ],
     ['rejects', () => Promise.reject(new Error('session store down'))],
   ])('a resolver failure read as "logged out" reset the chat: a visitor function that %s answers 503, not 401', async (_name, visitor) => {
     const { get } = await start({ visitor });

@@ -26,24 +26,38 @@ const html = (init?: ResponseInit) => new Response(PAGE, { ...init, headers: { '
 const twice: Record<string, () => { get(): Promise<string> }> = {
   express: () => {
     const app = express();
-    app.use((req, _res, next) => { (req as express.Request & { user?: unknown }).user = 'ada@example.com'; next(); });
+    app.use((req, _res, next) => {
+      (req as express.Request & { user?: unknown }).user = 'ada@example.com';
+      next();
+    });
     const router = express.Router();
     router.use(expressIdentify(options()));
     app.use(expressIdentify(options()), router);
-    router.get('/', (_req, res) => { res.type('html').send(PAGE); });
+    router.get('/', (_req, res) => {
+      res.type('html').send(PAGE);
+    });
     return { get: async () => (await supertest(app).get('/').set(PAGE_LOAD)).text };
   },
   koa: () => {
     const app = new Koa();
-    app.use(async (ctx, next) => { ctx.state['user'] = 'ada@example.com'; await next(); });
+    app.use(async (ctx, next) => {
+      ctx.state['user'] = 'ada@example.com';
+      await next();
+    });
     app.use(koaIdentify(options()));
     app.use(koaIdentify(options()));
-    app.use((ctx) => { ctx.type = 'html'; ctx.body = PAGE; });
+    app.use((ctx) => {
+      ctx.type = 'html';
+      ctx.body = PAGE;
+    });
     return { get: async () => (await supertest(app.callback()).get('/').set(PAGE_LOAD)).text };
   },
   hono: () => {
     const app = new Hono();
-    app.use(async (c, next) => { c.set('user' as never, 'ada@example.com' as never); await next(); });
+    app.use(async (c, next) => {
+      c.set('user' as never, 'ada@example.com' as never);
+      await next();
+    });
     app.use(honoIdentify(options()));
     app.use(honoIdentify(options()));
     app.get('/', (c) => c.html(PAGE));
@@ -51,7 +65,10 @@ const twice: Record<string, () => { get(): Promise<string> }> = {
   },
   fetch: () => {
     const visitor = () => 'ada@example.com';
-    const handler = withHubSpotIdentify(withHubSpotIdentify(() => html(), { ...options(), visitor }), { ...options(), visitor });
+    const handler = withHubSpotIdentify(
+      withHubSpotIdentify(() => html(), { ...options(), visitor }),
+      { ...options(), visitor },
+    );
     return { get: async () => (await handler(new Request('http://app.test/', { headers: PAGE_LOAD }))).text() };
   },
 };
@@ -69,35 +86,72 @@ describe('forget(email) on every adapter', () => {
   const cases: Record<string, () => { forget(email: string): Promise<void>; identify(): Promise<void> }> = {
     express: () => {
       const middleware = expressIdentify({ ...options(), visitor: () => 'ada@example.com' });
-      const app = express().use(middleware).get('/', (_req, res) => { res.type('html').send(PAGE); });
-      return { forget: middleware.forget, identify: async () => { await supertest(app).get('/').set(PAGE_LOAD); } };
+      const app = express()
+        .use(middleware)
+        .get('/', (_req, res) => {
+          res.type('html').send(PAGE);
+        });
+      return {
+        forget: middleware.forget,
+        identify: async () => {
+          await supertest(app).get('/').set(PAGE_LOAD);
+        },
+      };
     },
     koa: () => {
       const middleware = koaIdentify({ ...options(), visitor: () => 'ada@example.com' });
-      const app = new Koa().use(middleware).use((ctx) => { ctx.type = 'html'; ctx.body = PAGE; });
-      return { forget: middleware.forget, identify: async () => { await supertest(app.callback()).get('/').set(PAGE_LOAD); } };
+      const app = new Koa().use(middleware).use((ctx) => {
+        ctx.type = 'html';
+        ctx.body = PAGE;
+      });
+      return {
+        forget: middleware.forget,
+        identify: async () => {
+          await supertest(app.callback()).get('/').set(PAGE_LOAD);
+        },
+      };
     },
     hono: () => {
       const middleware = honoIdentify({ ...options(), visitor: () => 'ada@example.com' });
       const app = new Hono().use(middleware).get('/', (c) => c.html(PAGE));
-      return { forget: middleware.forget, identify: async () => { await app.request('/', { headers: PAGE_LOAD }); } };
+      return {
+        forget: middleware.forget,
+        identify: async () => {
+          await app.request('/', { headers: PAGE_LOAD });
+        },
+      };
     },
     fetch: () => {
       const handler = withHubSpotIdentify(() => html(), { ...options(), visitor: () => 'ada@example.com' });
-      return { forget: handler.forget, identify: async () => { await handler(new Request('http://app.test/', { headers: PAGE_LOAD })); } };
+      return {
+        forget: handler.forget,
+        identify: async () => {
+          await handler(new Request('http://app.test/', { headers: PAGE_LOAD }));
+        },
+      };
     },
     fastify: () => {
       const app = Fastify();
-      const ready = app.register(fastifyIdentify, { ...options(), visitor: () => 'ada@example.com' })
-        .after(() => { app.get('/', (_request, reply) => reply.type('text/html').send(PAGE)); }).ready();
+      const ready = app
+        .register(fastifyIdentify, { ...options(), visitor: () => 'ada@example.com' })
+        .after(() => {
+          app.get('/', (_request, reply) => reply.type('text/html').send(PAGE));
+        })
+        .ready();
       return {
-        forget: async (email) => { await ready; await app.hubspotIdentify.forget(email); },
-        identify: async () => { await ready; await app.inject({ url: '/', headers: PAGE_LOAD }); },
+        forget: async (email) => {
+          await ready;
+          await app.hubspotIdentify.forget(email);
+        },
+        identify: async () => {
+          await ready;
+          await app.inject({ url: '/', headers: PAGE_LOAD });
+        },
       };
     },
   };
 
-  it.each(Object.keys(cases))('%s: the visitor\'s next page mints a new token', async (name) => {
+  it.each(Object.keys(cases))("%s: the visitor's next page mints a new token", async (name) => {
     const app = cases[name]!();
     await app.identify();
     await app.identify();
@@ -112,7 +166,10 @@ describe('wiring slips', () => {
   it('hono: app.use(hubspotIdentify) uncalled says how to register it', async () => {
     const app = new Hono();
     const errors: unknown[] = [];
-    app.onError((error, c) => { errors.push(error); return c.text('failed', 500); });
+    app.onError((error, c) => {
+      errors.push(error);
+      return c.text('failed', 500);
+    });
     app.use(honoIdentify as never);
     app.get('/', (c) => c.html(PAGE));
     expect((await app.request('/', { headers: PAGE_LOAD })).status).toBe(500);

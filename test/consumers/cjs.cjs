@@ -28,7 +28,10 @@ async function page(server, path = '/') {
 
   const core = createIdentifier(options);
   assert.match(core.inject(html, await core.identify('cjs@example.com')), /data-hubspot-identify/);
-  assert.throws(() => createIdentifier({ ...options, timeout: -1 }), (e) => isHubSpotIdentifyError(e) && e.code === 'HSI_INVALID_OPTION');
+  assert.throws(
+    () => createIdentifier({ ...options, timeout: -1 }),
+    (e) => isHubSpotIdentifyError(e) && e.code === 'HSI_INVALID_OPTION',
+  );
   assert.equal(typeof RedisTokenStore, 'function');
 
   const e = express();
@@ -38,7 +41,9 @@ async function page(server, path = '/') {
 
   const k = new Koa();
   k.use(koaIdentify(options));
-  k.use((ctx) => { ctx.body = html; });
+  k.use((ctx) => {
+    ctx.body = html;
+  });
   assert.match(await page(k.listen(0, '127.0.0.1')), /data-hubspot-identify/);
 
   const f = Fastify();

@@ -37,7 +37,9 @@ assert.match(await page(e.listen(0, '127.0.0.1')), /data-hubspot-identify/);
 
 const k = new Koa();
 k.use(koaIdentify(options));
-k.use((ctx) => { ctx.body = html; });
+k.use((ctx) => {
+  ctx.body = html;
+});
 assert.match(await page(k.listen(0, '127.0.0.1')), /data-hubspot-identify/);
 
 const f = Fastify();

@@ -50,10 +50,13 @@ async function main(): Promise<void> {
   });
   await fastify.close();
 
-  const worker = withHubSpotIdentify((request: Request, env: { KEY: string }) => {
-    const current: Identity | null = identityOf(request);
-    return new Response(`${current?.scriptTag ?? ''}${env.KEY}`);
-  }, { accessToken: 'pat', baseUrl: hubspot.baseUrl, visitor: (request) => request.headers.get('x-email') });
+  const worker = withHubSpotIdentify(
+    (request: Request, env: { KEY: string }) => {
+      const current: Identity | null = identityOf(request);
+      return new Response(`${current?.scriptTag ?? ''}${env.KEY}`);
+    },
+    { accessToken: 'pat', baseUrl: hubspot.baseUrl, visitor: (request) => request.headers.get('x-email') },
+  );
   const answered: Promise<Response> = worker(new Request('http://x/'), { KEY: 'k' });
   await answered;
   // @ts-expect-error: the fetch adapter has no framework user to fall back on, so visitor is required

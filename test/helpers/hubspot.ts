@@ -5,7 +5,9 @@ import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 /** Starts a fake HubSpot for the file; the returned getter gives it inside tests. */
 export function useFakeHubSpot(): () => FakeHubSpot {
   let hubspot: FakeHubSpot | undefined;
-  beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+  beforeAll(async () => {
+    hubspot = await startFakeHubSpot();
+  });
   afterAll(() => hubspot?.close());
   beforeEach(() => {
     hubspot!.reset();

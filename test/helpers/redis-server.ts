@@ -53,28 +53,35 @@ export async function startRedisServer(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hsi-redis-'));
   let child: ChildProcess | undefined;
 
-  const start = () => new Promise<void>((resolve, reject) => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-    const proc = spawn('sh', ['-c', WATCHDOG, 'redis-watchdog', process.env['HSI_RUN_PID'] ?? '', dir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child = proc;
-    proc.once('exit', () => proc.stdin!.destroy());
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    proc.stdout!.on('data', (data: Buffer) => {
-      output += data.toString();
-      if (output.includes('Ready to accept connections')) {
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+      const proc = spawn('sh', ['-c', WATCHDOG, 'redis-watchdog', process.env['HSI_RUN_PID'] ?? '', dir, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child = proc;
+      proc.once('exit', () => proc.stdin!.destroy());
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+      proc.stdout!.on('data', (data: Buffer) => {
+        output += data.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
         clearTimeout(timer);
-        resolve();
-      }
+        if (!output.includes('Ready')) reject(new Error(`redis-server exited ${code}: ${output}`));
+      });
     });
-    proc.once('exit', (code) => { clearTimeout(timer); if (!output.includes('Ready')) reject(new Error(`redis-server exited ${code}: ${output}`)); });
-  });
 
-  const kill = () => new Promise<void>((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.stdin!.end('kill\n');
-  });
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.stdin!.end('kill\n');
+    });
 
   await start();
   return {

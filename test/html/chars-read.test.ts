@@ -48,11 +48,14 @@ describe('the scanner reads a page only as far as it must', () => {
     expect(charsRead(() => expect(injectIntoBytes(bytes, TAG).outcome).toBe('injected'))).toBe(headEnd);
   });
 
-  it.each([1, 100, 1024, 16 * 1024, 64 * 1024])('16 KB, loader at the end: a stream in chunks of %i bytes is read to </head> and no further', (chunk) => {
-    let result: ReturnType<typeof stream> | undefined;
-    expect(charsRead(() => (result = stream(bytes, chunk)))).toBe(headEnd);
-    expect(result).toEqual({ out: html.replace('</head>', `${TAG}</head>`), outcome: 'injected' });
-  });
+  it.each([1, 100, 1024, 16 * 1024, 64 * 1024])(
+    '16 KB, loader at the end: a stream in chunks of %i bytes is read to </head> and no further',
+    (chunk) => {
+      let result: ReturnType<typeof stream> | undefined;
+      expect(charsRead(() => (result = stream(bytes, chunk)))).toBe(headEnd);
+      expect(result).toEqual({ out: html.replace('</head>', `${TAG}</head>`), outcome: 'injected' });
+    },
+  );
 
   it('a copy of our script as text halfway through is read to, and the rest is not', () => {
     const comment = `<!-- ${TAG} -->`;

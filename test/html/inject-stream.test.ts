@@ -55,8 +55,14 @@ describe('StreamingInjector', () => {
       '<!doctype html><head><!-- a -- b --!><title>Grüße</title><script>if(a<b)document.write("<!--<script>x</script>--></head>")</script><style>p{}</style></head><body>日本</body>',
       '--></head>")</script>',
     ],
-    'our own script later in <body>': ['<head></HEAD ><body>日本<script data-hubspot-identify nonce="n">y()</script><p>ok</p></body>', 'y()</script>'],
-    'the loader by src with quoted > in attributes': [`<head><meta content="a>b"><script data-x='>' src="https://js-eu1.hs-scripts.com/1.js"></script></head>`, "'>' src"],
+    'our own script later in <body>': [
+      '<head></HEAD ><body>日本<script data-hubspot-identify nonce="n">y()</script><p>ok</p></body>',
+      'y()</script>',
+    ],
+    'the loader by src with quoted > in attributes': [
+      `<head><meta content="a>b"><script data-x='>' src="https://js-eu1.hs-scripts.com/1.js"></script></head>`,
+      "'>' src",
+    ],
   };
   for (const [name, [html, around]] of Object.entries(tricky)) {
     it(`gives the one-chunk result at every split position: ${name}`, () => {

@@ -30,7 +30,9 @@ describe('injectIntoHtml', () => {
   });
 
   it('goes before </head>, else </body>, in any case and spacing', () => {
-    expect(injectIntoHtml('<head><title>t</title></HEAD ><body></body>', TAG).html).toBe(`<head><title>t</title>${TAG}</HEAD ><body></body>`);
+    expect(injectIntoHtml('<head><title>t</title></HEAD ><body></body>', TAG).html).toBe(
+      `<head><title>t</title>${TAG}</HEAD ><body></body>`,
+    );
     expect(injectIntoHtml('<p>x</p></Body>', TAG).html).toBe(`<p>x</p>${TAG}</Body>`);
   });
 

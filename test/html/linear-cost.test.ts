@@ -25,7 +25,8 @@ const pages: Record<string, (length: number) => string> = {
 const afterHead: Record<string, (length: number) => string> = {
   'a script body repeating our marker after </head>': (n) => '<head></head><body><script>' + fill('data-hubspot-identify ', n - 27),
   'comments holding our script after </head>': (n) => '<head></head><body>' + fill(`<!-- ${TAG} -->`, n - 19),
-  'attribute values holding our marker after </head>': (n) => '<head></head><body>' + fill('<p title="data-hubspot-identify">x</p>', n - 19),
+  'attribute values holding our marker after </head>': (n) =>
+    '<head></head><body>' + fill('<p title="data-hubspot-identify">x</p>', n - 19),
   'our script repeated after </head>': (n) => '<head></head><body>' + fill(TAG, n - 19),
   'unfinished script start tags after </head>': (n) => '<head></head><body>' + fill('<script data-x="<', n - 19),
 };

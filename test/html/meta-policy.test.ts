@@ -32,12 +32,15 @@ describe('meta policies', () => {
   });
 
   it('has no metaPolicies when there is none', () => {
-    expect(injectIntoHtml('<head><meta charset="utf-8"></head>', TAG)).toEqual({ html: `<head><meta charset="utf-8">${TAG}</head>`, outcome: 'injected' });
+    expect(injectIntoHtml('<head><meta charset="utf-8"></head>', TAG)).toEqual({
+      html: `<head><meta charset="utf-8">${TAG}</head>`,
+      outcome: 'injected',
+    });
     expect(policies('<head><meta name="x" content="y"></head>')).toBeUndefined();
   });
 
   it.each([
-    ['any case of name and value, unquoted', "<META HTTP-EQUIV=CONTENT-SECURITY-POLICY CONTENT=script-src>", ['script-src']],
+    ['any case of name and value, unquoted', '<META HTTP-EQUIV=CONTENT-SECURITY-POLICY CONTENT=script-src>', ['script-src']],
     ['single quotes, content first', `<meta content='img-src "x"' http-equiv='content-security-policy'>`, ['img-src "x"']],
     ['the first of two http-equiv', `<meta http-equiv="Content-Security-Policy" http-equiv="refresh" content="a">`, ['a']],
     ['Report-Only, which a meta cannot set', `<meta http-equiv="Content-Security-Policy-Report-Only" content="a">`, undefined],
@@ -52,7 +55,7 @@ describe('meta policies', () => {
   });
 
   it('decodes character references as a browser does in an attribute value', () => {
-    const html = `<head>${meta("script-src &#39;self&#39; &#x27;nonce-a&#X27; &apos;sha256-x&apos; &quot;q&quot; a&amp;b &amp c &ampd &amp=e &lt;&gt; &nbsp;")}</head>`;
+    const html = `<head>${meta('script-src &#39;self&#39; &#x27;nonce-a&#X27; &apos;sha256-x&apos; &quot;q&quot; a&amp;b &amp c &ampd &amp=e &lt;&gt; &nbsp;')}</head>`;
     expect(policies(html)).toEqual(["script-src 'self' 'nonce-a' 'sha256-x' \"q\" a&b & c &ampd &amp=e <> \u00a0"]);
   });
 
@@ -79,7 +82,10 @@ describe('meta policies', () => {
 
   it('reports the policies before a copy the page printed itself; none for a page with nowhere to inject', () => {
     expect(injectIntoHtml(`<head>${meta('a')}${TAG}${meta('b')}</head>`, TAG)).toMatchObject({ outcome: 'present', metaPolicies: ['a'] });
-    expect(injectIntoHtml(`${meta('a')}<p>fragment</p>`, TAG)).toEqual({ html: `${meta('a')}<p>fragment</p>`, outcome: 'no-insertion-point' });
+    expect(injectIntoHtml(`${meta('a')}<p>fragment</p>`, TAG)).toEqual({
+      html: `${meta('a')}<p>fragment</p>`,
+      outcome: 'no-insertion-point',
+    });
   });
 
   it('comes with the outcome of a Node stream', async () => {

@@ -46,7 +46,7 @@ const headItems = [
   `<meta content='<script id="hs-script-loader"></script>'>`,
   '<meta name=a content=b>',
   '<link rel=stylesheet href="/a.css">',
-  '<meta a = \'</head>\' / >',
+  "<meta a = '</head>' / >",
   '<noscript></head></noscript>',
   '<template></head><script id="hs-script-loader"></script></template>',
   '<template><template></template></head></template>',
@@ -78,7 +78,7 @@ const bodyItems = [
   // Attribute syntax an ordinary tag's fast path must read as the tokenizer does: a name that starts
   // with `=`, quotes inside names and unquoted values, spaces around `=`, `/` between attributes.
   '<br ="a><script id="hs-script-loader"></script>">',
-  '<p a"b=\'</body>\'>t</p>',
+  "<p a\"b='</body>'>t</p>",
   '<p a=b"c title="</body>">t</p>',
   '<p/title="</body>"/>t</p>',
   '<p a = "</body>" b = \'<script id="hs-script-loader">\' >t</p>',
@@ -97,7 +97,11 @@ const bodyItems = [
 
 const pages = fc
   .record({
-    doctype: fc.constantFrom('', '<!doctype html>', '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'),
+    doctype: fc.constantFrom(
+      '',
+      '<!doctype html>',
+      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">',
+    ),
     htmlOpen: fc.constantFrom('', '<html>', '<html lang="de">'),
     headOpen: fc.constantFrom('', '<head>', '<HEAD>'),
     head: fc.array(fc.constantFrom(...headItems), { maxLength: 6 }),
@@ -107,7 +111,9 @@ const pages = fc
     bodyClose: fc.constantFrom('', '</body>', '</BODY>'),
     htmlClose: fc.constantFrom('', '</html>'),
   })
-  .map((p) => p.doctype + p.htmlOpen + p.headOpen + p.head.join('') + p.headClose + p.bodyOpen + p.body.join('') + p.bodyClose + p.htmlClose);
+  .map(
+    (p) => p.doctype + p.htmlOpen + p.headOpen + p.head.join('') + p.headClose + p.bodyOpen + p.body.join('') + p.bodyClose + p.htmlClose,
+  );
 
 /** Elements in document order, as a browser builds them; template contents are a separate fragment and left out. */
 function elements(node: Node, out: Element[] = []): Element[] {
@@ -120,7 +126,8 @@ function elements(node: Node, out: Element[] = []): Element[] {
 
 const attr = (element: Element, name: string) => element.attrs.find((a) => a.name === name)?.value;
 const isOurs = (element: Element) => element.tagName === 'script' && attr(element, 'data-hubspot-identify') !== undefined;
-const isLoader = (element: Element) => element.tagName === 'script' && (attr(element, 'id') === 'hs-script-loader' || LOADER_SRC.test(attr(element, 'src') ?? ''));
+const isLoader = (element: Element) =>
+  element.tagName === 'script' && (attr(element, 'id') === 'hs-script-loader' || LOADER_SRC.test(attr(element, 'src') ?? ''));
 
 /** What the page becomes: our element found in it, and the DOM without it, serialized. */
 function read(html: string) {
@@ -149,7 +156,9 @@ function streamed(html: string, cut: number): { out: string; injector: Streaming
 const stream = (html: string, cut: number) => streamed(html, cut).out;
 
 const isPolicy = (element: Element) =>
-  element.tagName === 'meta' && attr(element, 'http-equiv')?.toLowerCase() === 'content-security-policy' && Boolean(attr(element, 'content'));
+  element.tagName === 'meta' &&
+  attr(element, 'http-equiv')?.toLowerCase() === 'content-security-policy' &&
+  Boolean(attr(element, 'content'));
 
 describe('against parse5', () => {
   it('a whole page gains exactly our element, before the first loader, in head or body or right before a loader', () => {
@@ -226,7 +235,10 @@ describe('against parse5', () => {
         expect(injectIntoBytes(Buffer.from(html), TAG).metaPolicies).toEqual(metaPolicies);
         if (outcome !== 'injected') return;
         const all = elements(parse(after));
-        const expected = all.slice(0, all.findIndex(isOurs)).filter(isPolicy).map((element) => attr(element, 'content'));
+        const expected = all
+          .slice(0, all.findIndex(isOurs))
+          .filter(isPolicy)
+          .map((element) => attr(element, 'content'));
         expect(metaPolicies ?? []).toEqual(expected);
       }),
       { numRuns: 300 },
@@ -242,13 +254,19 @@ describe('copies of our script after the insertion point', () => {
   const afterPages = fc
     .record({
       // A head without a loader or our element of its own: the script goes before </head>.
-      head: fc.array(fc.constantFrom(...headItems.filter((item) => item !== TAG && !/^<script id="hs-script-loader"|^<SCRIPT SRC/.test(item))), { maxLength: 4 }),
+      head: fc.array(
+        fc.constantFrom(...headItems.filter((item) => item !== TAG && !/^<script id="hs-script-loader"|^<SCRIPT SRC/.test(item))),
+        { maxLength: 4 },
+      ),
       body: fc.array(fc.oneof(fc.constantFrom('<p>x</p>', 'a < b 日本 🚀', '<div class="a-b">'), copy), { maxLength: 8 }),
       copy,
     })
     .map(({ head, body, copy: last }) => {
       const items = [...body.map((item) => (typeof item === 'string' ? { html: item, real: false } : item)), last];
-      return { html: `<!doctype html><html><head>${head.join('')}</head><body>${items.map((item) => item.html).join('')}</body></html>`, real: items.some((item) => item.real) };
+      return {
+        html: `<!doctype html><html><head>${head.join('')}</head><body>${items.map((item) => item.html).join('')}</body></html>`,
+        real: items.some((item) => item.real),
+      };
     });
 
   it('a whole page that printed a real one is left alone; one that printed only text gets the script before </head>', () => {

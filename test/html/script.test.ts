@@ -19,8 +19,14 @@ function sdk(loaded: boolean) {
   const calls: string[] = [];
   const api = {
     widget: {
-      load: () => { calls.push('load'); loaded = true; },
-      remove: () => { calls.push('remove'); loaded = false; },
+      load: () => {
+        calls.push('load');
+        loaded = true;
+      },
+      remove: () => {
+        calls.push('remove');
+        loaded = false;
+      },
       status: () => ({ loaded }),
     },
     clear: (options: unknown) => calls.push(`clear ${JSON.stringify(options)}`),
@@ -44,7 +50,7 @@ const HOSTILE = [
   '"</script><script>window.pwned=1</script>"@x.io',
   '"<!--<script>"@x.io',
   '"\u2028alert(1)\u2029"@x.io',
-  "\"'};window.pwned=1;//\"@x.io",
+  '"\'};window.pwned=1;//"@x.io',
   '\u00c1"}})-(window.pwned=1)//@x.io',
   'jos\u00e9@x.io',
   '\ud83d\ude80@x.io',
@@ -87,12 +93,15 @@ describe('scriptTag', () => {
     const window = run(scriptBody(settings('ada@example.com', { disableAttachment: true })), {
       hsConversationsSettings: { inlineEmbedSelector: '#chat', identificationEmail: 'old@x.io', disableAttachment: false },
     });
-    expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#chat', ...settings('ada@example.com', { disableAttachment: true }) });
+    expect(window['hsConversationsSettings']).toEqual({
+      inlineEmbedSelector: '#chat',
+      ...settings('ada@example.com', { disableAttachment: true }),
+    });
   });
 });
 
 describe('the widget calls, in each order', () => {
-  it('before the SDK: queues one load() on hsConversationsOnReady, keeping the page\'s own ready functions', () => {
+  it("before the SDK: queues one load() on hsConversationsOnReady, keeping the page's own ready functions", () => {
     const own = () => undefined;
     const window = run(scriptBody(settings('ada@example.com')), { hsConversationsOnReady: [own] });
     expect((window['hsConversationsOnReady'] as unknown[])[0]).toBe(own);
@@ -174,19 +183,39 @@ describe('the widget calls, in each order', () => {
     expect(() => runInNewContext(`'use strict';${resetScriptBody()}`, { window })).not.toThrow();
 
     const page = run(`'use strict';${scriptBody(settings('ada@example.com'))}`);
-    const hostile = new Proxy({}, { ownKeys() { throw new Error('keys'); }, set() { throw new Error('set'); } });
-    expect(() => { page['hsConversationsSettings'] = hostile; }).not.toThrow();
-    expect(() => { page['hsConversationsOnReady'] = hostile; }).not.toThrow();
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('keys');
+        },
+        set() {
+          throw new Error('set');
+        },
+      },
+    );
+    expect(() => {
+      page['hsConversationsSettings'] = hostile;
+    }).not.toThrow();
+    expect(() => {
+      page['hsConversationsOnReady'] = hostile;
+    }).not.toThrow();
   });
 
   it('a widget SDK that throws does not break the page', () => {
-    const api = { widget: { status: () => { throw new Error('boom'); } } };
+    const api = {
+      widget: {
+        status: () => {
+          throw new Error('boom');
+        },
+      },
+    };
     expect(() => run(scriptBody(settings('ada@example.com')), { HubSpotConversations: api })).not.toThrow();
   });
 });
 
 describe('the script text', () => {
-  it('is one line with no comment and no < or >: the page functions\' source with what a parser does not need left out', () => {
+  it("is one line with no comment and no < or >: the page functions' source with what a parser does not need left out", () => {
     for (const body of [scriptBody(settings('ada@example.com')), resetScriptBody()]) {
       expect(body).toMatch(PRINTABLE_ASCII);
       expect(body).not.toMatch(/\/\*|\/\/|\n|[<>]/);
@@ -199,7 +228,9 @@ describe('resetScriptTag', () => {
   it('is pure ASCII, carries the nonce and forgets the identity in settings', () => {
     expect(resetScriptTag('abc')).toMatch(/^<script data-hubspot-identify nonce="abc">/);
     expect(resetScriptTag()).toMatch(PRINTABLE_ASCII);
-    const window = run(resetScriptBody(), { hsConversationsSettings: { identificationEmail: 'a@b.c', identificationToken: 't', inlineEmbedSelector: '#c' } });
+    const window = run(resetScriptBody(), {
+      hsConversationsSettings: { identificationEmail: 'a@b.c', identificationToken: 't', inlineEmbedSelector: '#c' },
+    });
     expect(window['hsConversationsSettings']).toEqual({ inlineEmbedSelector: '#c' });
   });
 
@@ -219,7 +250,10 @@ describe('resetScriptTag', () => {
 
 describe('the page functions as source text', () => {
   it("wrangler's bundler broke the script (__name is not defined): it is taken at build time, and the committed copy is current", () => {
-    const check = spawnSync(process.execPath, ['scripts/page-source.mjs', '--check'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    const check = spawnSync(process.execPath, ['scripts/page-source.mjs', '--check'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+    });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
     expect(scriptBody({ identificationEmail: 'a@b.c', identificationToken: 't', loadImmediately: false })).not.toContain('__name');

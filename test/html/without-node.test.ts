@@ -41,7 +41,11 @@ const pages = [
   '<p>a fragment</p>',
 ];
 // Bytes of a single-byte charset: 0x80-0x9f are where windows-1252 and latin1 differ, still one char each.
-const latinBytes = Uint8Array.from([...Buffer.from('<head><title>'), ...Array.from({ length: 256 }, (_, i) => i).filter((b) => b !== 0x3c), ...Buffer.from('</title></head><body></body>')]);
+const latinBytes = Uint8Array.from([
+  ...Buffer.from('<head><title>'),
+  ...Array.from({ length: 256 }, (_, i) => i).filter((b) => b !== 0x3c),
+  ...Buffer.from('</title></head><body></body>'),
+]);
 
 describe('html/ without Node', () => {
   it('imports no Node built-in, and names Buffer only to look for a global one', () => {
@@ -88,7 +92,9 @@ describe('html/ without Node', () => {
     for (let i = 0; i < text.length; i++) if (latinBytes[i]! < 0x80) expect(decoded[i]).toBe(text[i]);
     const out = withoutBuffer(() => injectIntoBytes(latinBytes, TAG).body);
     expect(same(out, injectIntoBytes(latinBytes, TAG).body)).toBe(true);
-    expect(Buffer.from(out).indexOf(`${TAG.replace('ü', 'Ã¼')}</head>`, 0, 'latin1')).toBe(latinBytes.length - '</head><body></body>'.length);
+    expect(Buffer.from(out).indexOf(`${TAG.replace('ü', 'Ã¼')}</head>`, 0, 'latin1')).toBe(
+      latinBytes.length - '</head><body></body>'.length,
+    );
   });
 
   it.each([
@@ -134,9 +140,15 @@ describe('html/ without Node', () => {
         const before = marker - head.length - '<script '.length;
         const html = `${head}${'x'.repeat(before)}${copy}${'y'.repeat(70_000)}</body>`;
         const bytes = new Uint8Array(Buffer.from(html));
-        expect(around(() => injectIntoBytes(bytes, TAG).outcome), `marker at ${marker}`).toBe('present');
+        expect(
+          around(() => injectIntoBytes(bytes, TAG).outcome),
+          `marker at ${marker}`,
+        ).toBe('present');
         const text = new Uint8Array(Buffer.from(html.replace(copy, `<!--${copy}-->`)));
-        expect(around(() => injectIntoBytes(text, TAG).outcome), `marker at ${marker + 4}, in a comment`).toBe('injected');
+        expect(
+          around(() => injectIntoBytes(text, TAG).outcome),
+          `marker at ${marker + 4}, in a comment`,
+        ).toBe('injected');
       }
     }
   });

@@ -27,12 +27,28 @@ describe('addScriptHash', () => {
   it.each([
     ['script-src with a hash', `script-src 'self' ${OTHER}`, `script-src 'self' ${OTHER} ${HASH}`],
     ['default-src standing for script-src', `default-src 'self' ${OTHER}; img-src *`, `default-src 'self' ${OTHER} ${HASH}; img-src *`],
-    ['script-src-elem over script-src', `script-src ${OTHER}; script-src-elem ${OTHER}`, `script-src ${OTHER}; script-src-elem ${OTHER} ${HASH}`],
-    ['script-src over default-src', `default-src ${OTHER}; script-src 'self' ${OTHER}`, `default-src ${OTHER}; script-src 'self' ${OTHER} ${HASH}`],
+    [
+      'script-src-elem over script-src',
+      `script-src ${OTHER}; script-src-elem ${OTHER}`,
+      `script-src ${OTHER}; script-src-elem ${OTHER} ${HASH}`,
+    ],
+    [
+      'script-src over default-src',
+      `default-src ${OTHER}; script-src 'self' ${OTHER}`,
+      `default-src ${OTHER}; script-src 'self' ${OTHER} ${HASH}`,
+    ],
     ['a hash beside strict-dynamic', `script-src 'strict-dynamic' ${OTHER}`, `script-src 'strict-dynamic' ${OTHER} ${HASH}`],
-    ["a hash beside 'unsafe-inline', which browsers already ignore", `script-src 'unsafe-inline' ${OTHER}`, `script-src 'unsafe-inline' ${OTHER} ${HASH}`],
+    [
+      "a hash beside 'unsafe-inline', which browsers already ignore",
+      `script-src 'unsafe-inline' ${OTHER}`,
+      `script-src 'unsafe-inline' ${OTHER} ${HASH}`,
+    ],
     ['upper-case names and keywords, a trailing semicolon', `SCRIPT-SRC 'SELF' 'SHA256-abc=';`, `SCRIPT-SRC 'SELF' 'SHA256-abc=' ${HASH};`],
-    ['tabs and newlines between sources', `img-src *;\tscript-src\t'self'\n${OTHER}  ; style-src 'self'`, `img-src *;\tscript-src\t'self'\n${OTHER} ${HASH}  ; style-src 'self'`],
+    [
+      'tabs and newlines between sources',
+      `img-src *;\tscript-src\t'self'\n${OTHER}  ; style-src 'self'`,
+      `img-src *;\tscript-src\t'self'\n${OTHER} ${HASH}  ; style-src 'self'`,
+    ],
   ])('adds the hash to %s', (_name, policy, expected) => {
     expect(addScriptHash(policy, HASH)).toBe(expected);
   });
@@ -61,8 +77,12 @@ describe('addScriptHash', () => {
   });
 
   it("regression: two comma-joined policies were read as one, so the second one's 'none' was taken for a source and the script was blocked", () => {
-    expect(addScriptHash(`script-src 'self' ${OTHER}, script-src 'none'`, HASH)).toBe(`script-src 'self' ${OTHER} ${HASH}, script-src 'none'`);
-    expect(addScriptHash(`script-src ${OTHER}, default-src ${OTHER}`, HASH)).toBe(`script-src ${OTHER} ${HASH}, default-src ${OTHER} ${HASH}`);
+    expect(addScriptHash(`script-src 'self' ${OTHER}, script-src 'none'`, HASH)).toBe(
+      `script-src 'self' ${OTHER} ${HASH}, script-src 'none'`,
+    );
+    expect(addScriptHash(`script-src ${OTHER}, default-src ${OTHER}`, HASH)).toBe(
+      `script-src ${OTHER} ${HASH}, default-src ${OTHER} ${HASH}`,
+    );
     expect(addScriptHash(`img-src *,script-src ${OTHER}`, HASH)).toBe(`img-src *, script-src ${OTHER} ${HASH}`);
   });
 
@@ -88,21 +108,38 @@ describe('allowScriptByHash', () => {
   });
 
   it('adds it to each policy of repeated headers that allows by hash, each header read as a comma list', () => {
-    const headers = headersOf({ 'Content-Security-Policy': [`script-src ${OTHER}`, "img-src 'self'", `default-src 'self', script-src ${OTHER}`] });
+    const headers = headersOf({
+      'Content-Security-Policy': [`script-src ${OTHER}`, "img-src 'self'", `default-src 'self', script-src ${OTHER}`],
+    });
     allowScriptByHash(headers, SCRIPT);
-    expect(headers.all['content-security-policy']).toEqual([`script-src ${OTHER} ${HASH}`, "img-src 'self'", `default-src 'self', script-src ${OTHER} ${HASH}`]);
+    expect(headers.all['content-security-policy']).toEqual([
+      `script-src ${OTHER} ${HASH}`,
+      "img-src 'self'",
+      `default-src 'self', script-src ${OTHER} ${HASH}`,
+    ]);
   });
 
   it('regression: two headers on a web Response, joined by Headers.get with ", ", are two policies', () => {
-    const response = new Response('', { headers: [['Content-Security-Policy', `script-src ${OTHER}`], ['Content-Security-Policy', "script-src 'none'"]] });
-    const headers: HeaderAccess = { get: (name) => response.headers.get(name), set: (name, value) => response.headers.set(name, String(value)), remove: (name) => response.headers.delete(name) };
+    const response = new Response('', {
+      headers: [
+        ['Content-Security-Policy', `script-src ${OTHER}`],
+        ['Content-Security-Policy', "script-src 'none'"],
+      ],
+    });
+    const headers: HeaderAccess = {
+      get: (name) => response.headers.get(name),
+      set: (name, value) => response.headers.set(name, String(value)),
+      remove: (name) => response.headers.delete(name),
+    };
     allowScriptByHash(headers, SCRIPT);
     expect(response.headers.get('Content-Security-Policy')).toBe(`script-src ${OTHER} ${HASH}, script-src 'none'`);
   });
 
   it('sets nothing when no policy changes', () => {
     const headers = headersOf({ 'Content-Security-Policy': "script-src 'self' 'unsafe-inline'" });
-    headers.set = () => { throw new Error('set called'); };
+    headers.set = () => {
+      throw new Error('set called');
+    };
     allowScriptByHash(headers, SCRIPT);
     expect(headers.all['content-security-policy']).toBe("script-src 'self' 'unsafe-inline'");
   });
@@ -117,7 +154,11 @@ describe('metaPolicyBlocksScript', () => {
     ["'unsafe-inline' alone", "script-src 'self' 'unsafe-inline'", bare],
     ["'unsafe-inline' in script-src-elem, whatever script-src says", "script-src-elem 'unsafe-inline'; script-src 'none'", bare],
     ['our hash', `script-src ${OTHER} ${HASH}`, bare],
-    ['our hash in base64url, the algorithm upper-cased', `script-src ${HASH.replace('sha256', 'SHA256').replace(/\+/g, '-').replace(/\//g, '_')}`, bare],
+    [
+      'our hash in base64url, the algorithm upper-cased',
+      `script-src ${HASH.replace('sha256', 'SHA256').replace(/\+/g, '-').replace(/\//g, '_')}`,
+      bare,
+    ],
     ['our nonce', "script-src 'nonce-r4nd0m' 'strict-dynamic'", withNonce],
     ['our hash with a nonce on the script too', `default-src ${HASH}`, withNonce],
     ["our hash beside 'none', which browsers then ignore", `script-src 'none' ${HASH}`, bare],

@@ -2,8 +2,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  anonymousMarkerStep, carriesMarker, identifiedMarkerStep, isMarkerValue, markerCookieName,
-  mayHoldMarker, readMarkers, resetMarkerCookie, setMarkerCookie,
+  anonymousMarkerStep,
+  carriesMarker,
+  identifiedMarkerStep,
+  isMarkerValue,
+  markerCookieName,
+  mayHoldMarker,
+  readMarkers,
+  resetMarkerCookie,
+  setMarkerCookie,
 } from '../../src/http/logout-marker.js';
 import { markerValue } from '../../src/tokens/visitor.js';
 
@@ -26,7 +33,12 @@ class Jar {
   constructor(readonly secure = false) {}
   header(): string {
     const name = markerCookieName(this.secure);
-    return ['sid=1', ...(this.hostOnly === undefined ? [] : [`${name}=${this.hostOnly}`]), ...this.parent.map((value) => `${name}=${value}`), 'theme=dark'].join('; ');
+    return [
+      'sid=1',
+      ...(this.hostOnly === undefined ? [] : [`${name}=${this.hostOnly}`]),
+      ...this.parent.map((value) => `${name}=${value}`),
+      'theme=dark',
+    ].join('; ');
   }
   receive(setCookie: string): void {
     const value = pairOf(setCookie).split('=')[1]!;
@@ -100,8 +112,23 @@ describe('readMarkers', () => {
   });
 
   it.each([
-    [undefined], [null], [42], [[`hsi_v=${ADA}`]], [''], ['a=1'], ['hsi_v='], ['hsi_v=""'], [`xhsi_v=${ADA}`], ['hsi_v'],
-    [`a=hsi_v=${ADA}`], ['hsi_v=abc'], [`hsi_v=${ADA}x`], [`hsi_v=${ADA.slice(1)}`], [`hsi_v=${ADA.slice(1)}+`], ['hsi_v=~'], ['hsi_v=~short'],
+    [undefined],
+    [null],
+    [42],
+    [[`hsi_v=${ADA}`]],
+    [''],
+    ['a=1'],
+    ['hsi_v='],
+    ['hsi_v=""'],
+    [`xhsi_v=${ADA}`],
+    ['hsi_v'],
+    [`a=hsi_v=${ADA}`],
+    ['hsi_v=abc'],
+    [`hsi_v=${ADA}x`],
+    [`hsi_v=${ADA.slice(1)}`],
+    [`hsi_v=${ADA.slice(1)}+`],
+    ['hsi_v=~'],
+    ['hsi_v=~short'],
   ])('finds none in %j', (header) => {
     expect(readMarkers(header, false).uncovered).toEqual([]);
     expect(anonymousMarkerStep(readMarkers(header, false))).toBe('keep');
@@ -218,7 +245,10 @@ describe('a planted or malformed marker makes at most one reset', () => {
     const onPathX = 'xPlantedOnPathX0000000';
     const onPathY = 'yPlantedOnPathY0000000';
     // The browser sends each only on its own path; the host-only tombstone (Path=/) goes everywhere.
-    const pageOn = (planted: string) => () => { jar.parent = [planted]; return anonymousPage(jar); };
+    const pageOn = (planted: string) => () => {
+      jar.parent = [planted];
+      return anonymousPage(jar);
+    };
     expect(resetsOver(1, pageOn(onPathX)) + resetsOver(1, pageOn(onPathY))).toBe(2);
     expect(resetsOver(3, pageOn(onPathX)) + resetsOver(3, pageOn(onPathY))).toBe(0);
   });
@@ -257,9 +287,13 @@ describe('Set-Cookie values', () => {
 
   it('reset it to a tombstone as long-lived, covering what the request carried', () => {
     const state = readMarkers(`hsi_v=${ADA}; hsi_v=${PLANTED}`, false);
-    expect(resetMarkerCookie(state, false)).toBe(`hsi_v=~${ADA.slice(0, 8)}.${PLANTED.slice(0, 8)}; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax`);
+    expect(resetMarkerCookie(state, false)).toBe(
+      `hsi_v=~${ADA.slice(0, 8)}.${PLANTED.slice(0, 8)}; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax`,
+    );
     const secure = readMarkers(`__Host-hsi_v=${ADA}`, true);
-    expect(resetMarkerCookie(secure, true)).toBe(`__Host-hsi_v=~${ADA.slice(0, 8)}; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax; Secure`);
+    expect(resetMarkerCookie(secure, true)).toBe(
+      `__Host-hsi_v=~${ADA.slice(0, 8)}; Max-Age=34128000; Path=/; HttpOnly; SameSite=Lax; Secure`,
+    );
     expect(resetMarkerCookie(readMarkers('', false), false)).toBe('hsi_v=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax');
   });
 
@@ -268,7 +302,7 @@ describe('Set-Cookie values', () => {
     expect(isMarkerValue(tombstone)).toBe(false);
   });
 
-  it('carriesMarker sees a set or reset marker of either name among the app\'s cookies', () => {
+  it("carriesMarker sees a set or reset marker of either name among the app's cookies", () => {
     expect(carriesMarker(['a=1', setMarkerCookie(ADA, false)])).toBe(true);
     expect(carriesMarker(setMarkerCookie(ADA, true))).toBe(true);
     expect(carriesMarker(resetMarkerCookie(readMarkers(`hsi_v=${ADA}`, false), false))).toBe(true);

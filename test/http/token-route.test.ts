@@ -26,7 +26,11 @@ describe('tokenRouteRefusal', () => {
     ['cross-site', { 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'empty' }, /Sec-Fetch-Site is "cross-site"/],
     ['same-site (a sibling subdomain)', { 'sec-fetch-site': 'same-site', 'sec-fetch-dest': 'empty' }, /Sec-Fetch-Site is "same-site"/],
     ['an empty Sec-Fetch-Site', { 'sec-fetch-site': '' }, /Sec-Fetch-Site/],
-    ['a <script src> of the route, even same-origin', { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'script' }, /Sec-Fetch-Dest is "script"/],
+    [
+      'a <script src> of the route, even same-origin',
+      { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'script' },
+      /Sec-Fetch-Dest is "script"/,
+    ],
     ['a navigation to the route', { 'sec-fetch-site': 'none', 'sec-fetch-dest': 'document' }, /Sec-Fetch-Dest is "document"/],
     ['a frame', { 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'iframe' }, /Sec-Fetch-Dest is "iframe"/],
     ['Origin: null (a sandboxed frame, a data: URL)', { origin: 'null' }, /Origin "null"/],
@@ -37,7 +41,11 @@ describe('tokenRouteRefusal', () => {
     ['an Origin with user info', { origin: 'https://evil@shop.example' }, /is not/],
     ['an Origin of another scheme', { origin: 'chrome-extension://abc' }, /is not/],
     ['an http Origin on a site known to be https', { origin: 'http://shop.example' }, /is http; the site is https/],
-    ['a matching Origin with a cross-site Sec-Fetch-Site', { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' }, /Sec-Fetch-Site/],
+    [
+      'a matching Origin with a cross-site Sec-Fetch-Site',
+      { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' },
+      /Sec-Fetch-Site/,
+    ],
   ])('refuses %s', (_name, headers, reason) => {
     expect(refusal(headers)).toMatch(reason);
   });
@@ -74,7 +82,11 @@ describe('tokenRouteRefusal', () => {
 
 describe('TOKEN_ROUTE_HEADERS', () => {
   it('are no-store, nosniff, and vary with the cookie and every header the check reads', () => {
-    expect(TOKEN_ROUTE_HEADERS).toEqual({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', Vary: 'Cookie, Origin, Sec-Fetch-Site, Sec-Fetch-Dest' });
+    expect(TOKEN_ROUTE_HEADERS).toEqual({
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      Vary: 'Cookie, Origin, Sec-Fetch-Site, Sec-Fetch-Dest',
+    });
     expect(Object.isFrozen(TOKEN_ROUTE_HEADERS)).toBe(true);
   });
 });

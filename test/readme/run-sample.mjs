@@ -33,9 +33,10 @@ const port = Number(process.env.PORT);
 
 if (how === 'fetch-export' || how === 'route-export') {
   const { serve } = await import('@hono/node-server');
-  const fetch = how === 'fetch-export'
-    ? sample.default.fetch
-    : (request) => (new URL(request.url).pathname === path ? sample.GET(request) : new Response('Not found', { status: 404 }));
+  const fetch =
+    how === 'fetch-export'
+      ? sample.default.fetch
+      : (request) => (new URL(request.url).pathname === path ? sample.GET(request) : new Response('Not found', { status: 404 }));
   serve({ fetch, port });
 } else if (how !== 'server') {
   throw new Error(`Unknown way to run a sample: ${how}`);

@@ -6,5 +6,12 @@ import { webEntryCases } from './helpers/web-cases.js';
 const app = useFetchApp('bun');
 
 describe('Bun', () => {
-  webEntryCases({ ...app, page: '/', streamed: '/streamed', tokenRoute: '/hubspot/token', tokenRouteHandler: '/api/hubspot-token', throwingVisitor: true });
+  webEntryCases({
+    ...app,
+    page: '/',
+    streamed: '/streamed',
+    tokenRoute: '/hubspot/token',
+    tokenRouteHandler: '/api/hubspot-token',
+    throwingVisitor: true,
+  });
 });

@@ -14,9 +14,21 @@ describe('Next.js, Edge runtime: the root layout renders <HubSpotIdentify> (hubs
 });
 
 describe('Next.js, Node.js runtime: route handlers wrapped by hubspot-identify/fetch', () => {
-  webEntryCases({ ...app, page: '/html/node', streamed: '/html/node/streamed', tokenRouteHandler: '/hubspot/token', throwingVisitor: true });
+  webEntryCases({
+    ...app,
+    page: '/html/node',
+    streamed: '/html/node/streamed',
+    tokenRouteHandler: '/hubspot/token',
+    throwingVisitor: true,
+  });
 });
 
 describe('Next.js, Edge runtime: route handlers wrapped by hubspot-identify/fetch', () => {
-  webEntryCases({ ...app, page: '/html/edge', streamed: '/html/edge/streamed', tokenRouteHandler: '/hubspot/edge-token', throwingVisitor: true });
+  webEntryCases({
+    ...app,
+    page: '/html/edge',
+    streamed: '/html/edge/streamed',
+    tokenRouteHandler: '/hubspot/edge-token',
+    throwingVisitor: true,
+  });
 });

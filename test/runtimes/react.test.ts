@@ -42,22 +42,36 @@ describe('hubspot-identify/react', () => {
     const HubSpotIdentify = react.createHubSpotIdentify({ accessToken: 'test', baseUrl: hubspot().baseUrl });
     const element = await HubSpotIdentify({ visitor: { email: 'ada@example.com', firstName: 'Ada <&> "Byron"' } });
     const html = render(element);
-    const identity = await core.createIdentifier({ accessToken: 'test', baseUrl: hubspot().baseUrl }).identify({ email: 'ada@example.com', firstName: 'Ada <&> "Byron"' });
+    const identity = await core
+      .createIdentifier({ accessToken: 'test', baseUrl: hubspot().baseUrl })
+      .identify({ email: 'ada@example.com', firstName: 'Ada <&> "Byron"' });
     // The same element the core prints (React writes the bare attribute as ="" ), for the token this render got.
-    expect(html).toBe(identity!.scriptTag.replace('<script data-hubspot-identify>', '<script data-hubspot-identify="">').replace(identity!.token, tokenOf(html)));
+    expect(html).toBe(
+      identity!.scriptTag
+        .replace('<script data-hubspot-identify>', '<script data-hubspot-identify="">')
+        .replace(identity!.token, tokenOf(html)),
+    );
     expect(hubspot().tokens.get(tokenOf(html))).toBe('ada@example.com');
     expect(html).not.toMatch(/&amp;|&lt;|&quot;/);
   });
 
   it("carries the request's CSP nonce, escaped as an attribute", async () => {
     const HubSpotIdentify = react.createHubSpotIdentify({ accessToken: 'test', baseUrl: hubspot().baseUrl });
-    expect(render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: 'abc123' }))).toMatch(/^<script data-hubspot-identify="" nonce="abc123">/);
-    expect(render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: 'a"b' }))).toMatch(/^<script data-hubspot-identify="" nonce="a&quot;b">/);
+    expect(render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: 'abc123' }))).toMatch(
+      /^<script data-hubspot-identify="" nonce="abc123">/,
+    );
+    expect(render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: 'a"b' }))).toMatch(
+      /^<script data-hubspot-identify="" nonce="a&quot;b">/,
+    );
     expect(render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: null }))).toMatch(/^<script data-hubspot-identify="">/);
   });
 
   it('renders nothing for an anonymous or invalid visitor, or when HubSpot fails: the layout renders as usual', async () => {
-    const HubSpotIdentify = react.createHubSpotIdentify({ accessToken: 'test', baseUrl: hubspot().baseUrl, logger: { warn: () => undefined } });
+    const HubSpotIdentify = react.createHubSpotIdentify({
+      accessToken: 'test',
+      baseUrl: hubspot().baseUrl,
+      logger: { warn: () => undefined },
+    });
     expect(await HubSpotIdentify({ visitor: null })).toBeNull();
     expect(await HubSpotIdentify({ visitor: undefined })).toBeNull();
     expect(await HubSpotIdentify({ visitor: 'not-an-email' })).toBeNull();
@@ -84,7 +98,8 @@ describe('hubspot-identify/react', () => {
     // The default calls HubSpot itself: send its calls to the fake.
     const realFetch = globalThis.fetch;
     vi.stubGlobal('fetch', (input: string | URL | Request, init?: RequestInit) =>
-      realFetch(String(input instanceof Request ? input.url : input).replace('https://api.hubapi.com', hubspot().baseUrl), init));
+      realFetch(String(input instanceof Request ? input.url : input).replace('https://api.hubapi.com', hubspot().baseUrl), init),
+    );
     const html = render(await react.HubSpotIdentify({ visitor: 'env@example.com' }));
     expect(hubspot().tokens.get(tokenOf(html))).toBe('env@example.com');
     expect(hubspot().calls[0]!.authorization).toBe('Bearer from-environment');
@@ -95,7 +110,10 @@ describe('hubspot-identify/react', () => {
     const HubSpotIdentify = react.createHubSpotIdentify(options);
     const element = render(await HubSpotIdentify({ visitor: 'ada@example.com', nonce: 'n1' }));
     const page = `<!doctype html><html><head>${element}${hubspot().loaderTag}</head><body><h1>Hi</h1></body></html>`;
-    const handler = fetchEntry.withHubSpotIdentify(() => new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8' } }), options);
+    const handler = fetchEntry.withHubSpotIdentify(
+      () => new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      options,
+    );
     const response = await handler(new Request('http://app.test/', { headers: { accept: 'text/html' } }));
     const html = await response.text();
     expect(html.split('<script data-hubspot-identify').length - 1).toBe(1);

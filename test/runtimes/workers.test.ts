@@ -6,7 +6,13 @@ import { useFetchApp } from './helpers/fetch-apps.js';
 import { APPS } from './helpers/installs.js';
 import { webEntryCases } from './helpers/web-cases.js';
 
-const ROUTES = { page: '/', streamed: '/streamed', tokenRoute: '/hubspot/token', tokenRouteHandler: '/api/hubspot-token', throwingVisitor: true };
+const ROUTES = {
+  page: '/',
+  streamed: '/streamed',
+  tokenRoute: '/hubspot/token',
+  tokenRouteHandler: '/api/hubspot-token',
+  throwingVisitor: true,
+};
 
 // Both Workers start side by side; each describe waits for its own.
 const webOnly = useFetchApp({ wrangler: 'wrangler.jsonc' });

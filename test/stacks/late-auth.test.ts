@@ -33,25 +33,35 @@ const emailIn = (html: string) => /"identificationEmail":"([^"]+)"/.exec(html)?.
 /** An app whose guarded routes authenticate with passport.authenticate on the route, after hubspotIdentify ran. */
 function passportApp(options: ExpressOptions = {}): express.Express {
   const authenticator = new Passport();
-  authenticator.use(new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
-    done(null, email === 'ada@example.com' && password === 'analytical' ? { email, firstName: 'Ada' } : false);
-  }));
+  authenticator.use(
+    new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
+      done(null, email === 'ada@example.com' && password === 'analytical' ? { email, firstName: 'Ada' } : false);
+    }),
+  );
   const guard = authenticator.authenticate('local', { session: false });
   const app = express();
   app.use(authenticator.initialize());
   app.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, ...options }));
-  app.get('/account', guard, (_req, res) => { res.send(PAGE); });
+  app.get('/account', guard, (_req, res) => {
+    res.send(PAGE);
+  });
   app.get('/raw', guard, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(PAGE);
   });
-  app.get('/', (_req, res) => { res.send(PAGE); });
-  app.get('/api', guard, (_req, res) => { res.json({ ok: true }); });
+  app.get('/', (_req, res) => {
+    res.send(PAGE);
+  });
+  app.get('/api', guard, (_req, res) => {
+    res.json({ ok: true });
+  });
   return app;
 }
 
 const page = (app: express.Express, path: string, cookie?: string) =>
-  supertest(app).get(path).set({ accept: 'text/html', ...(cookie ? { cookie } : {}) });
+  supertest(app)
+    .get(path)
+    .set({ accept: 'text/html', ...(cookie ? { cookie } : {}) });
 
 describe('Express: route-level passport.authenticate', () => {
   it('identifies the visitor the route authenticated: the send waits for the cold token, and a cached one is injected at once', async () => {
@@ -104,7 +114,9 @@ describe('Express: route-level passport.authenticate', () => {
     const loggedOut = await page(app, '/', marker!.split(';')[0]);
     expect(loggedOut.text).toMatch(/clear\(\{ ?resetWidget: ?true ?\}\)/);
     expect(scripts(loggedOut.text)).toBe(1);
-    expect(loggedOut.headers['set-cookie']).toEqual([expect.stringMatching(/^hsi_v=~[\w-]{8}; Max-Age=34128000; Path=\/; HttpOnly; SameSite=Lax$/)]);
+    expect(loggedOut.headers['set-cookie']).toEqual([
+      expect.stringMatching(/^hsi_v=~[\w-]{8}; Max-Age=34128000; Path=\/; HttpOnly; SameSite=Lax$/),
+    ]);
   });
 });
 

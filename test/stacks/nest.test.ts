@@ -1,7 +1,19 @@
 // NestJS 11 on Express and on Fastify, wired as docs/fastify.md shows: pages identified through @Render and through a returned string.
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { Controller, Get, Header, Injectable, Module, Render, UseGuards, type CanActivate, type ExecutionContext, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  Injectable,
+  Module,
+  Render,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -121,18 +133,27 @@ describe('NestJS on @nestjs/platform-fastify', () => {
   async function fastifyApp(extra: Record<string, unknown> = {}) {
     errors = [];
     const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
-    app.getHttpAdapter().getInstance().addHook('onRequest', async (request) => {
-      (request as typeof request & { user?: unknown }).user = request.headers[USER_HEADER] ? { email: request.headers[USER_HEADER] } : undefined;
-    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', async (request) => {
+        (request as typeof request & { user?: unknown }).user = request.headers[USER_HEADER]
+          ? { email: request.headers[USER_HEADER] }
+          : undefined;
+      });
     // Cast: this repository also has a newer fastify than the 5.11.3 Nest pins; an app has one copy.
-    await app.register(fastifyIdentify as unknown as Parameters<typeof app.register>[0], { ...options(), onError: (e: HubSpotIdentifyError) => errors.push(e), ...extra });
+    await app.register(fastifyIdentify as unknown as Parameters<typeof app.register>[0], {
+      ...options(),
+      onError: (e: HubSpotIdentifyError) => errors.push(e),
+      ...extra,
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     close = () => app.close();
     return app;
   }
 
-  it('identifies a page a controller returns as a string with @Header(\'Content-Type\', \'text/html\')', async () => {
+  it("identifies a page a controller returns as a string with @Header('Content-Type', 'text/html')", async () => {
     const app = await fastifyApp();
     const response = await app.inject({ method: 'GET', url: '/plain', headers: ADA });
     expect(response.statusCode).toBe(200);
@@ -142,7 +163,8 @@ describe('NestJS on @nestjs/platform-fastify', () => {
   });
 
   describe('a page behind an AuthGuard, which sets the user after the plugin looked (issue 13.1)', () => {
-    const guarded = (app: NestFastifyApplication) => app.inject({ method: 'GET', url: '/guarded', headers: { accept: 'text/html', [SESSION]: 'ada@example.com' } });
+    const guarded = (app: NestFastifyApplication) =>
+      app.inject({ method: 'GET', url: '/guarded', headers: { accept: 'text/html', [SESSION]: 'ada@example.com' } });
 
     it('went out anonymous: a cold token is fetched when the page is sent, within timeout', async () => {
       const app = await fastifyApp({ timeout: 5000 });

@@ -24,15 +24,19 @@ const { Strategy: LocalStrategy } = require('passport-local') as {
 };
 
 const fake = useFakeHubSpot();
-const USERS = new Map([['ada@example.com', { id: '1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', password: 'analytical' }]]);
+const USERS = new Map([
+  ['ada@example.com', { id: '1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', password: 'analytical' }],
+]);
 const byId = (id: string) => [...USERS.values()].find((user) => user.id === id);
 
 function app(): express.Express {
   const authenticator = new Passport();
-  authenticator.use(new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
-    const user = USERS.get(email);
-    done(null, user && user.password === password ? user : false);
-  }));
+  authenticator.use(
+    new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
+      const user = USERS.get(email);
+      done(null, user && user.password === password ? user : false);
+    }),
+  );
   authenticator.serializeUser((user, done) => done(null, user.id));
   authenticator.deserializeUser((id, done) => done(null, byId(id) ?? false));
 
@@ -40,7 +44,7 @@ function app(): express.Express {
   target.use(express.urlencoded({ extended: false }));
   target.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false }));
   target.use(authenticator.session());
-  target.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false }));   // after passport.session(): req.user is set
+  target.use(hubspotIdentify({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false })); // after passport.session(): req.user is set
   target.post('/login', authenticator.authenticate('local', { successRedirect: '/', failureRedirect: '/login' }));
   target.get('/', (_req, res) => res.send(`<!doctype html><html><head><title>Shop</title></head><body>${LOADER}</body></html>`));
   return target;

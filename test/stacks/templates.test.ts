@@ -74,7 +74,9 @@ async function warmed(setup: (app: express.Express) => void): Promise<express.Ex
 
 describe.each(engines)('$name', ({ raw, escaped, setup }) => {
   it('prints hsIdentity.scriptTag in its raw-output form as one script, unescaped, in <head>', async () => {
-    const response = await supertest(await warmed(setup)).get(`/${raw}`).set(ADA);
+    const response = await supertest(await warmed(setup))
+      .get(`/${raw}`)
+      .set(ADA);
     expect(response.status).toBe(200);
     const html = response.text;
     expect(html.match(/<script data-hubspot-identify/g)).toHaveLength(1);
@@ -84,7 +86,9 @@ describe.each(engines)('$name', ({ raw, escaped, setup }) => {
   });
 
   it('printed in its escaped form, shows the script as text, token and all', async () => {
-    const response = await supertest(await warmed(setup)).get(`/${escaped}`).set(ADA);
+    const response = await supertest(await warmed(setup))
+      .get(`/${escaped}`)
+      .set(ADA);
     const body = response.text.slice(response.text.indexOf('<body>'));
     expect(body).toMatch(/<p>&lt;script data-hubspot-identify/);
     const token = [...fake().tokens.keys()].at(-1)!;

@@ -3,12 +3,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { startFakeHubSpot, type FakeHubSpot } from '../../src/testing/index.js';
 
 let hubspot: FakeHubSpot;
-beforeAll(async () => { hubspot = await startFakeHubSpot(); });
+beforeAll(async () => {
+  hubspot = await startFakeHubSpot();
+});
 afterAll(() => hubspot.close());
 beforeEach(() => hubspot.reset());
 
 const mint = (path = '/visitor-identification/2026-03/tokens/create', email = 'ada@example.com') =>
-  fetch(`${hubspot.baseUrl}${path}`, { method: 'POST', headers: { authorization: 'Bearer pat', 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+  fetch(`${hubspot.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer pat', 'content-type': 'application/json' },
+    body: JSON.stringify({ email }),
+  });
 
 describe('startFakeHubSpot', () => {
   it.each([
@@ -19,9 +25,9 @@ describe('startFakeHubSpot', () => {
   ])('mints a new token on %s, with the rate-limit headers', async (path) => {
     const first = await mint(path);
     const second = await mint(path);
-    const { token } = await first.json() as { token: string };
+    const { token } = (await first.json()) as { token: string };
     expect(first.status).toBe(200);
-    expect(token).not.toBe((await second.json() as { token: string }).token);
+    expect(token).not.toBe(((await second.json()) as { token: string }).token);
     expect(hubspot.tokens.get(token)).toBe('ada@example.com');
     for (const name of ['max', 'remaining', 'interval-milliseconds', 'daily', 'daily-remaining']) {
       expect(first.headers.get(`x-hubspot-ratelimit-${name}`)).toMatch(/^\d+$/);
@@ -32,7 +38,13 @@ describe('startFakeHubSpot', () => {
     hubspot.behave({ kind: 'rate-limit', policy, intervalMs: 2000 }, 1);
     const response = await mint();
     expect(response.status).toBe(429);
-    expect(await response.json()).toMatchObject({ status: 'error', category: 'RATE_LIMITS', policyName: policy, message: expect.any(String), correlationId: expect.any(String) });
+    expect(await response.json()).toMatchObject({
+      status: 'error',
+      category: 'RATE_LIMITS',
+      policyName: policy,
+      message: expect.any(String),
+      correlationId: expect.any(String),
+    });
     expect(response.headers.get(policy === 'DAILY' ? 'x-hubspot-ratelimit-daily-remaining' : 'x-hubspot-ratelimit-remaining')).toBe('0');
     expect(response.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('2000');
     expect((await mint()).status).toBe(200);
@@ -50,7 +62,10 @@ describe('startFakeHubSpot', () => {
   });
 
   it('counts its rate-limit headers down per 10-second window and per day, and rolls them over (regression: they counted every call ever made)', async () => {
-    const remaining = (response: Response) => [response.headers.get('x-hubspot-ratelimit-remaining'), response.headers.get('x-hubspot-ratelimit-daily-remaining')];
+    const remaining = (response: Response) => [
+      response.headers.get('x-hubspot-ratelimit-remaining'),
+      response.headers.get('x-hubspot-ratelimit-daily-remaining'),
+    ];
     const start = Date.now();
     const clock = vi.spyOn(Date, 'now').mockReturnValue(start);
     try {

@@ -11,7 +11,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 const SECRET = 'pat-na1-fleet-secret';
 const PREFIX = 'fleet:';
 const SEED = Number(process.env['FLEET_SEED'] ?? 20261101);
-const ROUNDS = Number(process.env["FLEET_ROUNDS"] ?? 200);
+const ROUNDS = Number(process.env['FLEET_ROUNDS'] ?? 200);
 const CONCURRENT_ROUNDS = 25;
 
 let redis: RedisServer;
@@ -91,42 +91,51 @@ async function round(index: number, rand: () => number): Promise<string[]> {
   });
   const lockStore = new RedisTokenStore({ client: clients[0], prefix: PREFIX });
   const visitors = [`kate${index}@x.io`, `\u212Aate${index}@x.io`];
-  const periods = [['cold', 0], ['due', 8 * HOUR], ['expired', 12 * HOUR]] as const;
+  const periods = [
+    ['cold', 0],
+    ['due', 8 * HOUR],
+    ['expired', 12 * HOUR],
+  ] as const;
 
   for (const [n, [period, advance]] of periods.entries()) {
     shift += advance;
-    await Promise.all(visitors.map(async (email) => {
-      const { key } = visitorKeys(accountOf(SECRET), email);
-      const obstacle = rand();
-      if (obstacle < 0.25) {
-        // A holder that died: its lock stays until it expires.
-        await clients[0].set(`${PREFIX}l:${key}`, 'dead', 'PX', 20 + Math.floor(rand() * 60), 'NX');
-      } else if (obstacle < 0.5) {
-        // A stale holder: its lock expires, a live server takes one, then the stale one unlocks.
-        const stale = await lockStore.lock(key, 20 + Math.floor(rand() * 40));
-        if (stale) setTimeout(() => void lockStore.unlock(stale), 70 + rand() * 40);
-      }
-      const delays = Array.from({ length: 3 + Math.floor(rand() * 6) }, () => rand() * 120);
-      delays.push(100 + rand() * 30); // one request after every obstacle has expired
-      const served = await Promise.all(delays.map(async (delay) => {
-        await settle(delay);
-        const server = servers[Math.floor(rand() * servers.length)]!;
-        return server.identify(rand() < 0.5 ? email : email.toUpperCase());
-      }));
-      await until(() => (hubspot.calls.get(emailKey(email)) ?? 0) >= n + 1, 3_000);
-      await settle(60);
-      const where = `round ${index} ${period} ${JSON.stringify(email)}`;
-      const calls = hubspot.calls.get(emailKey(email)) ?? 0;
-      if (calls !== n + 1) problems.push(`${where}: ${calls} HubSpot calls in all, expected ${n + 1}`);
-      for (const identity of served) {
-        if (!identity) {
-          if (period !== 'due') problems.push(`${where}: a page got no token`);
-          continue;
+    await Promise.all(
+      visitors.map(async (email) => {
+        const { key } = visitorKeys(accountOf(SECRET), email);
+        const obstacle = rand();
+        if (obstacle < 0.25) {
+          // A holder that died: its lock stays until it expires.
+          await clients[0].set(`${PREFIX}l:${key}`, 'dead', 'PX', 20 + Math.floor(rand() * 60), 'NX');
+        } else if (obstacle < 0.5) {
+          // A stale holder: its lock expires, a live server takes one, then the stale one unlocks.
+          const stale = await lockStore.lock(key, 20 + Math.floor(rand() * 40));
+          if (stale) setTimeout(() => void lockStore.unlock(stale), 70 + rand() * 40);
         }
-        const owner = hubspot.minted.get(identity.token);
-        if (owner === undefined || emailKey(owner) !== emailKey(email)) problems.push(`${where}: served a token minted for ${JSON.stringify(owner)}`);
-      }
-    }));
+        const delays = Array.from({ length: 3 + Math.floor(rand() * 6) }, () => rand() * 120);
+        delays.push(100 + rand() * 30); // one request after every obstacle has expired
+        const served = await Promise.all(
+          delays.map(async (delay) => {
+            await settle(delay);
+            const server = servers[Math.floor(rand() * servers.length)]!;
+            return server.identify(rand() < 0.5 ? email : email.toUpperCase());
+          }),
+        );
+        await until(() => (hubspot.calls.get(emailKey(email)) ?? 0) >= n + 1, 3_000);
+        await settle(60);
+        const where = `round ${index} ${period} ${JSON.stringify(email)}`;
+        const calls = hubspot.calls.get(emailKey(email)) ?? 0;
+        if (calls !== n + 1) problems.push(`${where}: ${calls} HubSpot calls in all, expected ${n + 1}`);
+        for (const identity of served) {
+          if (!identity) {
+            if (period !== 'due') problems.push(`${where}: a page got no token`);
+            continue;
+          }
+          const owner = hubspot.minted.get(identity.token);
+          if (owner === undefined || emailKey(owner) !== emailKey(email))
+            problems.push(`${where}: served a token minted for ${JSON.stringify(owner)}`);
+        }
+      }),
+    );
   }
   return problems;
 }
@@ -135,7 +144,9 @@ it(`one HubSpot call per visitor per refresh period, each token served only to i
   const rand = random(SEED);
   const problems: string[] = [];
   for (let first = 0; first < ROUNDS; first += CONCURRENT_ROUNDS) {
-    const batch = Array.from({ length: Math.min(CONCURRENT_ROUNDS, ROUNDS - first) }, (_, i) => round(first + i, random(Math.floor(rand() * 2 ** 32))));
+    const batch = Array.from({ length: Math.min(CONCURRENT_ROUNDS, ROUNDS - first) }, (_, i) =>
+      round(first + i, random(Math.floor(rand() * 2 ** 32))),
+    );
     problems.push(...(await Promise.all(batch)).flat());
   }
   expect(problems).toEqual([]);

@@ -8,19 +8,23 @@ const ORIGIN = 'https://api.hubapi.com';
 const PATH = '/conversations/v3/visitor-identification/tokens/create';
 const SECRET = 'pat-na1-secret-0000';
 
-const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) => mintToken({
-  fetch: (input, init) => globalThis.fetch(input, init),
-  url: ORIGIN + PATH,
-  accessToken: SECRET,
-  visitor: { email: 'ada@example.com', firstName: 'Ada' },
-  timeoutMs: 2_000,
-  defaultRateLimitWaitMs: 10_000,
-  dailyRateLimitWaitMs: 3_600_000,
-  ...overrides,
-});
+const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) =>
+  mintToken({
+    fetch: (input, init) => globalThis.fetch(input, init),
+    url: ORIGIN + PATH,
+    accessToken: SECRET,
+    visitor: { email: 'ada@example.com', firstName: 'Ada' },
+    timeoutMs: 2_000,
+    defaultRateLimitWaitMs: 10_000,
+    dailyRateLimitWaitMs: 3_600_000,
+    ...overrides,
+  });
 
 async function failure(promise: Promise<unknown>): Promise<HubSpotIdentifyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(isHubSpotIdentifyError(error)).toBe(true);
   const printed = `${String(error)} ${JSON.stringify(error)} ${(error as Error).stack}`;
   expect(printed).not.toContain(SECRET);
@@ -47,7 +51,9 @@ describe('mintToken', () => {
   });
 
   it('401: says the token is wrong and which scope it needs, with HubSpot details', async () => {
-    nock(ORIGIN).post(PATH).reply(401, { status: 'error', message: `bad token ${SECRET}`, correlationId: 'c-401', category: 'INVALID_AUTHENTICATION' });
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(401, { status: 'error', message: `bad token ${SECRET}`, correlationId: 'c-401', category: 'INVALID_AUTHENTICATION' });
     const error = await failure(mint());
     expect(error).toMatchObject({ code: 'HSI_UNAUTHORIZED', status: 401, correlationId: 'c-401', category: 'INVALID_AUTHENTICATION' });
     expect(error.message).toMatch(/wrong, expired or revoked.*conversations\.visitor_identification\.tokens\.create/);
@@ -67,7 +73,9 @@ describe('mintToken', () => {
     [{ 'x-hubspot-ratelimit-daily-remaining': '0' }, 3_600_000],
     [{}, 10_000],
   ])('429 with %j waits %i ms', async (headers, wait) => {
-    nock(ORIGIN).post(PATH).reply(429, { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' }, headers);
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(429, { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' }, headers);
     const error = await failure(mint());
     expect(error).toMatchObject({ code: 'HSI_RATE_LIMITED', status: 429, retryAfterMs: wait, category: 'RATE_LIMITS' });
   });
@@ -87,7 +95,10 @@ describe('mintToken', () => {
   });
 
   it.each([
-    [{ 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '9', 'x-hubspot-ratelimit-interval-milliseconds': '10000' }, 10_000],
+    [
+      { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '9', 'x-hubspot-ratelimit-interval-milliseconds': '10000' },
+      10_000,
+    ],
     [{ 'x-hubspot-ratelimit-daily': '250000', 'x-hubspot-ratelimit-daily-remaining': '100' }, 3_600_000],
     [{ 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '10' }, undefined],
     [{}, undefined],
@@ -114,7 +125,9 @@ describe('mintToken', () => {
     ['an empty token', { token: '' }],
     ['a non-string token', { token: 42 }],
   ])('2xx with %s is a bad response', async (_name, body) => {
-    nock(ORIGIN).post(PATH).reply(200, body as string);
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(200, body as string);
     expect(await failure(mint())).toMatchObject({ code: 'HSI_BAD_RESPONSE', status: 200 });
   });
 
@@ -123,7 +136,7 @@ describe('mintToken', () => {
     expect(await failure(mint())).toMatchObject({ code: 'HSI_NETWORK_ERROR' });
   });
 
-  it('AbortSignal.timeout held every settled call\'s timer and signal for the whole timeout: the call\'s signal is let go once it is answered', async () => {
+  it("AbortSignal.timeout held every settled call's timer and signal for the whole timeout: the call's signal is let go once it is answered", async () => {
     let signal: AbortSignal | undefined;
     const answered = await mint({
       timeoutMs: 20,
@@ -150,10 +163,14 @@ describe('error fields from HubSpot', () => {
   afterAll(() => nock.enableNetConnect());
 
   it('never carry the access token on, whichever field of the body echoes it (regression: correlationId, category and policyName did)', async () => {
-    nock(ORIGIN).post(PATH).reply(500, { message: `token ${SECRET}`, correlationId: SECRET, category: SECRET });
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(500, { message: `token ${SECRET}`, correlationId: SECRET, category: SECRET });
     const error = await failure(mint());
     expect([error.correlationId, error.category, error.message].join(' ')).not.toContain(SECRET);
-    nock(ORIGIN).post(PATH).reply(429, { policyName: SECRET, correlationId: `id-${SECRET}` });
+    nock(ORIGIN)
+      .post(PATH)
+      .reply(429, { policyName: SECRET, correlationId: `id-${SECRET}` });
     const limited = await failure(mint());
     expect([limited.policyName, limited.correlationId, limited.message].join(' ')).not.toContain(SECRET);
   });

@@ -26,7 +26,17 @@ beforeEach(async () => {
 function shared(options: HubSpotIdentifyOptions = {}) {
   const logger = memoryLogger();
   const errors: HubSpotIdentifyError[] = [];
-  return { logger, errors, options: { accessToken: 'pat-per-request', baseUrl: hubspot.baseUrl, logger, onError: (e: HubSpotIdentifyError) => errors.push(e), ...options } };
+  return {
+    logger,
+    errors,
+    options: {
+      accessToken: 'pat-per-request',
+      baseUrl: hubspot.baseUrl,
+      logger,
+      onError: (e: HubSpotIdentifyError) => errors.push(e),
+      ...options,
+    },
+  };
 }
 
 const said = (lines: string[]) => lines.filter((line) => line.includes('created per request'));
@@ -39,7 +49,11 @@ describe('identifiers created per request', () => {
       (req as express.Request & { user?: unknown }).user = { email: 'ada@example.com' };
       next();
     });
-    app.get('/', (req, res, next) => hubspotIdentify(options)(req, res, (error?: unknown) => (error ? next(error) : res.send('<html><head></head><body>hi</body></html>'))));
+    app.get('/', (req, res, next) =>
+      hubspotIdentify(options)(req, res, (error?: unknown) =>
+        error ? next(error) : res.send('<html><head></head><body>hi</body></html>'),
+      ),
+    );
     for (let page = 0; page < 4; page++) {
       const response = await supertest(app).get('/').set('accept', 'text/html');
       expect(response.text).toContain('data-hubspot-identify');

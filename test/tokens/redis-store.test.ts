@@ -66,7 +66,12 @@ describe('a fleet sharing one Redis', () => {
     hubspot.latencyMs = 150;
     const a = identifier(new RedisTokenStore({ client: io })).hs;
     const b = identifier(new RedisTokenStore({ client: node })).hs;
-    const identities = await Promise.all([a.identify('ada@example.com'), b.identify('ada@example.com'), a.identify('ada@example.com'), b.identify('ada@example.com')]);
+    const identities = await Promise.all([
+      a.identify('ada@example.com'),
+      b.identify('ada@example.com'),
+      a.identify('ada@example.com'),
+      b.identify('ada@example.com'),
+    ]);
     expect(hubspot.calls).toHaveLength(1);
     expect(new Set(identities.map((i) => i!.token)).size).toBe(1);
     expect(await io.keys('hsi:l:*')).toEqual([]);
@@ -101,7 +106,12 @@ describe('a fleet sharing one Redis', () => {
 /** Takes the visitor's lock as a server that then died would: never released, expiring after `ms`. */
 async function holdLockLikeADeadPeer(email: string, ms: number): Promise<void> {
   // Learn the visitor's key from a throwaway identifier's entry, then leave only a lock under it.
-  await createIdentifier({ accessToken: SECRET, baseUrl: hubspot.baseUrl, store: new RedisTokenStore({ client: io }), logger: false }).identify(email);
+  await createIdentifier({
+    accessToken: SECRET,
+    baseUrl: hubspot.baseUrl,
+    store: new RedisTokenStore({ client: io }),
+    logger: false,
+  }).identify(email);
   await settle(20);
   const [tokenKey] = await io.keys('hsi:t:*');
   await io.flushall();
@@ -122,7 +132,7 @@ describe('a Redis outage', () => {
 
     const started = performance.now();
     expect((await hs.identify('ada@example.com'))!.token).toBe(before!.token);
-    expect((await hs.identify('bob@example.com'))).not.toBeNull();
+    expect(await hs.identify('bob@example.com')).not.toBeNull();
     expect(performance.now() - started).toBeLessThan(1_500);
     expect(logger.lines.filter((l) => l.includes('HSI_STORE_UNAVAILABLE'))).toHaveLength(1);
     expect(hubspot.calls).toHaveLength(2);
@@ -142,7 +152,9 @@ describe('RedisTokenStore itself', () => {
     [{ client: { call: async () => 'OK' }, prefix: 42 }],
     [{ client: { sendCommand: async () => 'OK' }, commandTimeout: 0 }],
   ])('bad arguments %j are HSI_INVALID_OPTION naming the fix, not TypeError', (options) => {
-    expect(() => new RedisTokenStore(options as never)).toThrow(expect.objectContaining({ code: 'HSI_INVALID_OPTION', message: expect.stringMatching(/RedisTokenStore/) }));
+    expect(() => new RedisTokenStore(options as never)).toThrow(
+      expect.objectContaining({ code: 'HSI_INVALID_OPTION', message: expect.stringMatching(/RedisTokenStore/) }),
+    );
   });
 
   it('a stale holder unlocking late does not free the lock a peer took since (regression: the owner was kept per key)', async () => {
@@ -168,11 +180,19 @@ describe('RedisTokenStore itself', () => {
   it('entries name their visitor `owner`; ones the previous release wrote as `visitor` are still served', async () => {
     const { hs } = identifier(new RedisTokenStore({ client: io }));
     const { key, owner } = visitorKeys(accountOf(SECRET), 'ada@example.com');
-    await io.set(`hsi:t:${key}`, JSON.stringify({ token: 'written-by-the-previous-release', createdAt: Date.now(), visitor: owner }), 'PX', 60_000);
+    await io.set(
+      `hsi:t:${key}`,
+      JSON.stringify({ token: 'written-by-the-previous-release', createdAt: Date.now(), visitor: owner }),
+      'PX',
+      60_000,
+    );
     expect((await hs.identify('ada@example.com'))!.token).toBe('written-by-the-previous-release');
     expect(hubspot.calls).toHaveLength(0);
     await hs.identify('bob@example.com');
-    const written = JSON.parse((await io.get(`hsi:t:${visitorKeys(accountOf(SECRET), 'bob@example.com').key}`))!) as Record<string, unknown>;
+    const written = JSON.parse((await io.get(`hsi:t:${visitorKeys(accountOf(SECRET), 'bob@example.com').key}`))!) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(written).sort()).toEqual(['createdAt', 'owner', 'token']);
   });
 

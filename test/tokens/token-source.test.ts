@@ -72,7 +72,9 @@ describe('memory in proportion', () => {
     };
     const before = used();
     // Preallocated, two LRUs of 5,000,000 entries took hundreds of MB.
-    const identifiers = Array.from({ length: 3 }, () => createIdentifier({ accessToken: SECRET, baseUrl: hubspot.baseUrl, cache: { max: 5_000_000 }, logger: false }));
+    const identifiers = Array.from({ length: 3 }, () =>
+      createIdentifier({ accessToken: SECRET, baseUrl: hubspot.baseUrl, cache: { max: 5_000_000 }, logger: false }),
+    );
     expect(used() - before).toBeLessThan(4 * 1024 * 1024);
     expect(identifiers).toHaveLength(3);
   });

@@ -14,7 +14,8 @@ describe('checkVisitor', () => {
 
   it('takes names in either spelling and drops unusable ones', () => {
     expect(checkVisitor({ email: 'a@b.co', first_name: ' Ada ', last_name: 'Lovelace' })).toEqual({
-      ok: true, visitor: { email: 'a@b.co', firstName: 'Ada', lastName: 'Lovelace' },
+      ok: true,
+      visitor: { email: 'a@b.co', firstName: 'Ada', lastName: 'Lovelace' },
     });
     expect(checkVisitor({ email: 'a@b.co', firstName: 42, lastName: 'x\u0000y' })).toEqual({ ok: true, visitor: { email: 'a@b.co' } });
     expect(checkVisitor({ email: 'a@b.co', firstName: 'x'.repeat(300) })).toEqual({ ok: true, visitor: { email: 'a@b.co' } });
@@ -70,7 +71,10 @@ describe('visitorKeys', () => {
     const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
     const account = accountOf('pat-secret');
     expect(account).toBe(digest('pat-secret').slice(0, 22));
-    expect(visitorKeys(account, 'Kate@X.io')).toEqual({ key: digest(`key\n${account}\nkate@x.io`), owner: digest(`owner\n${account}\nkate@x.io`).slice(0, 22) });
+    expect(visitorKeys(account, 'Kate@X.io')).toEqual({
+      key: digest(`key\n${account}\nkate@x.io`),
+      owner: digest(`owner\n${account}\nkate@x.io`).slice(0, 22),
+    });
     expect(visitorKeys(account, '\u212Aate@x.io').key).toBe(digest(`key\n${account}\n\u212Aate@x.io`));
   });
 });
@@ -106,14 +110,25 @@ describe('markerValue', () => {
 
 describe("Passport's normalised profile", () => {
   it('takes the first email with a value, and givenName/familyName', () => {
-    const profile = { displayName: 'Ada Lovelace', name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ value: '' }, { value: 'ada@example.com' }, { value: 'b@example.com' }] };
+    const profile = {
+      displayName: 'Ada Lovelace',
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ value: '' }, { value: 'ada@example.com' }, { value: 'b@example.com' }],
+    };
     expect(checkVisitor(profile)).toEqual({ ok: true, visitor: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' } });
   });
 
   it('prefers a verified email when the provider flags them', () => {
-    const profile = { emails: [{ value: 'old@example.com', verified: false }, { value: 'ada@example.com', verified: true }] };
+    const profile = {
+      emails: [
+        { value: 'old@example.com', verified: false },
+        { value: 'ada@example.com', verified: true },
+      ],
+    };
     expect(checkVisitor(profile)).toEqual({ ok: true, visitor: { email: 'ada@example.com' } });
-    expect(checkVisitor({ emails: [{ value: 'x@example.com' }, { value: 'y@example.com', verified: 'true' }] })).toMatchObject({ visitor: { email: 'y@example.com' } });
+    expect(checkVisitor({ emails: [{ value: 'x@example.com' }, { value: 'y@example.com', verified: 'true' }] })).toMatchObject({
+      visitor: { email: 'y@example.com' },
+    });
   });
 
   it('a profile without emails is anonymous; a non-string email is refused', () => {
@@ -123,6 +138,8 @@ describe("Passport's normalised profile", () => {
   });
 
   it('an own email field wins over the profile', () => {
-    expect(checkVisitor({ email: 'own@example.com', emails: [{ value: 'p@example.com' }] })).toMatchObject({ visitor: { email: 'own@example.com' } });
+    expect(checkVisitor({ email: 'own@example.com', emails: [{ value: 'p@example.com' }] })).toMatchObject({
+      visitor: { email: 'own@example.com' },
+    });
   });
 });

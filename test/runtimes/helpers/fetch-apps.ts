@@ -21,33 +21,71 @@ const nameOf = (runtime: FetchRuntime) => (typeof runtime === 'string' ? runtime
 const NODE_SERVER = '2.1.9';
 
 /** One install serves every runtime: Node.js's server beside the package, and the Worker's secret in .dev.vars (wrangler dev reads it). */
-const FETCH_APP_INSTALL = { dependencies: { '@hono/node-server': NODE_SERVER }, files: { '.dev.vars': `HUBSPOT_ACCESS_TOKEN=${ACCESS_TOKEN}\n` } };
+const FETCH_APP_INSTALL = {
+  dependencies: { '@hono/node-server': NODE_SERVER },
+  files: { '.dev.vars': `HUBSPOT_ACCESS_TOKEN=${ACCESS_TOKEN}\n` },
+};
 
-async function launch(runtime: FetchRuntime, installed: InstalledRuntime | undefined, dir: string, hubspot: FakeHubSpot): Promise<{ app: Started; origin: string; scratch?: string }> {
+async function launch(
+  runtime: FetchRuntime,
+  installed: InstalledRuntime | undefined,
+  dir: string,
+  hubspot: FakeHubSpot,
+): Promise<{ app: Started; origin: string; scratch?: string }> {
   const env = { HUBSPOT_BASE_URL: hubspot.baseUrl, HUBSPOT_LOADER_URL: hubspot.loaderUrl };
   if (runtime === 'node' || runtime === 'bun' || runtime === 'deno') {
     const processEnv = childEnv({ ...env, PORT: '0', HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN, DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' });
-    const app = runtime === 'node'
-      ? start(process.execPath, ['node.mjs'], { cwd: dir, env: processEnv })
-      : runtime === 'bun'
-        ? start(installed!.bin, ['bun.ts'], { cwd: dir, env: processEnv })
-        // The fewest permissions the app needs: loopback sockets and its four variables.
-        : start(installed!.bin, ['run', '--allow-net=127.0.0.1', '--allow-env=HUBSPOT_ACCESS_TOKEN,HUBSPOT_BASE_URL,HUBSPOT_LOADER_URL,PORT', 'deno.ts'], { cwd: dir, env: processEnv });
+    const app =
+      runtime === 'node'
+        ? start(process.execPath, ['node.mjs'], { cwd: dir, env: processEnv })
+        : runtime === 'bun'
+          ? start(installed!.bin, ['bun.ts'], { cwd: dir, env: processEnv })
+          : // The fewest permissions the app needs: loopback sockets and its four variables.
+            start(
+              installed!.bin,
+              ['run', '--allow-net=127.0.0.1', '--allow-env=HUBSPOT_ACCESS_TOKEN,HUBSPOT_BASE_URL,HUBSPOT_LOADER_URL,PORT', 'deno.ts'],
+              { cwd: dir, env: processEnv },
+            );
     const origin = (await stoppedOnFailure(app, app.waitFor(/listening on (http:\/\/[\d.:]+)/, START_TIMEOUT_MS)))[1]!;
     return { app, origin };
   }
   // wrangler's own files (logs, settings, local state) go to a folder of this launch: the app's folder is shared.
   const scratch = mkdtempSync(join(tmpdir(), 'hsi-wrangler-'));
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  const app = start(installed!.bin, [
-    installed!.script!, 'dev', '-c', runtime.wrangler, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
-    '--persist-to', join(scratch, 'state'),
-    '--var', `HUBSPOT_BASE_URL:${env.HUBSPOT_BASE_URL}`, '--var', `HUBSPOT_LOADER_URL:${env.HUBSPOT_LOADER_URL}`,
-  ], {
-    cwd: dir,
-    env: childEnv({ CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: join(scratch, 'logs'), XDG_CONFIG_HOME: join(scratch, 'config') }),
-  });
-  const ready = await stoppedOnFailure(app, app.waitFor(/Ready on (http:\/\/[\d.:]+)|The Workers runtime failed to start|✘ \[ERROR\]/, START_TIMEOUT_MS));
+  const app = start(
+    installed!.bin,
+    [
+      installed!.script!,
+      'dev',
+      '-c',
+      runtime.wrangler,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      join(scratch, 'state'),
+      '--var',
+      `HUBSPOT_BASE_URL:${env.HUBSPOT_BASE_URL}`,
+      '--var',
+      `HUBSPOT_LOADER_URL:${env.HUBSPOT_LOADER_URL}`,
+    ],
+    {
+      cwd: dir,
+      env: childEnv({
+        CI: 'true',
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_LOG_PATH: join(scratch, 'logs'),
+        XDG_CONFIG_HOME: join(scratch, 'config'),
+      }),
+    },
+  );
+  const ready = await stoppedOnFailure(
+    app,
+    app.waitFor(/Ready on (http:\/\/[\d.:]+)|The Workers runtime failed to start|✘ \[ERROR\]/, START_TIMEOUT_MS),
+  );
   if (!ready[1]) {
     // Let it finish saying why.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -90,7 +128,9 @@ export function useFetchApp(runtime: FetchRuntime): FetchApp {
     installed = runtimeInstalled;
     const [launched, startSeconds] = await seconds(() => launch(runtime, installed, dir, hubspot()));
     started = launched;
-    note(`${nameOf(runtime)}: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, started in ${startSeconds.toFixed(1)} s`);
+    note(
+      `${nameOf(runtime)}: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, started in ${startSeconds.toFixed(1)} s`,
+    );
   }
 
   // Not awaited here: the next app's set-up starts at once.

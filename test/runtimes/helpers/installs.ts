@@ -1,6 +1,18 @@
 // What a runtime test installs: the pinned runtime (scripts/runtimes.mjs), and the built package packed and installed into an app as a user would, once per content.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { childEnv, runToEnd } from './processes.js';
 
@@ -39,10 +51,17 @@ export async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
 /** The runtime, from the cache or installed into it now (pinned, from the npm registry). */
 export async function installRuntime(name: RuntimeName): Promise<InstalledRuntime> {
   const output = await runToEnd(process.execPath, [join(ROOT, 'scripts/runtimes.mjs'), '--json', name], { cwd: ROOT, timeoutMs: 300_000 });
-  const json = output.split('\n').reverse().find((line) => line.startsWith('{'));
+  const json = output
+    .split('\n')
+    .reverse()
+    .find((line) => line.startsWith('{'));
   if (!json) throw new Error(`scripts/runtimes.mjs printed no result:\n${output}`);
   const runtime = (JSON.parse(json) as Record<string, InstalledRuntime>)[name]!;
-  note(`${name} ${Object.entries(runtime.versions).map(([pkg, v]) => `${pkg}@${v}`).join(' ')}: ${runtime.installSeconds > 0 ? `installed in ${runtime.installSeconds.toFixed(1)} s` : 'cached'}`);
+  note(
+    `${name} ${Object.entries(runtime.versions)
+      .map(([pkg, v]) => `${pkg}@${v}`)
+      .join(' ')}: ${runtime.installSeconds > 0 ? `installed in ${runtime.installSeconds.toFixed(1)} s` : 'cached'}`,
+  );
   return runtime;
 }
 
@@ -115,8 +134,15 @@ async function pack(): Promise<string> {
 
 /** Installs the packed package and `dependencies` into `dir` with npm (its own dependencies come with it, as for a user). */
 export async function installPackage(dir: string, tarball: string, dependencies: Record<string, string> = {}): Promise<void> {
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module', dependencies: { 'hubspot-identify': `file:${tarball}`, ...dependencies } }, null, 2));
-  await runToEnd('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], { cwd: dir, env: childEnv(), timeoutMs: 180_000 });
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ private: true, type: 'module', dependencies: { 'hubspot-identify': `file:${tarball}`, ...dependencies } }, null, 2),
+  );
+  await runToEnd('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], {
+    cwd: dir,
+    env: childEnv(),
+    timeoutMs: 180_000,
+  });
 }
 
 export interface AppInstall {
@@ -134,7 +160,10 @@ const appInstalls = new Map<string, Promise<{ dir: string; installSeconds: numbe
  * what `install` adds: the test files of every runtime serve the same folder, and only read it. Returns the
  * folder, and the seconds its install took (0 when it was there).
  */
-export async function installedApp(app: string, { dependencies = {}, files = {} }: AppInstall = {}): Promise<{ dir: string; installSeconds: number }> {
+export async function installedApp(
+  app: string,
+  { dependencies = {}, files = {} }: AppInstall = {},
+): Promise<{ dir: string; installSeconds: number }> {
   const tarball = await packedPackage();
   const source = join(APPS, app);
   const key = contentKey(source, filesUnder(source), JSON.stringify({ tarball: relative(CACHE, tarball), dependencies, files }));

@@ -23,7 +23,8 @@ const INSTALLED_TARBALL = '.installed-tarball';
 async function appFolder(runtime: InstalledRuntime, tarball: string): Promise<{ dir: string; installSeconds: number }> {
   const dir = join(runtime.dir, 'apps', 'next');
   const kept = new Set(['.next', 'node_modules', 'package.json', INSTALLED_TARBALL]);
-  if (existsSync(dir)) for (const entry of readdirSync(dir)) if (!kept.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  if (existsSync(dir))
+    for (const entry of readdirSync(dir)) if (!kept.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
   cpSync(join(APPS, 'next'), dir, { recursive: true });
   const marker = join(dir, INSTALLED_TARBALL);
   if (existsSync(marker) && readFileSync(marker, 'utf8') === tarball) return { dir, installSeconds: 0 };
@@ -61,23 +62,32 @@ export function useNextApp(): NextApp {
     const [runtime, tarball] = await Promise.all([installRuntime('next'), packedPackage()]);
     const { dir, installSeconds } = await appFolder(runtime, tarball);
     const env = { NEXT_TELEMETRY_DISABLED: '1', NEXT_TEST_ROOT: '../..' };
-    const [, buildSeconds] = await seconds(() => runToEnd(runtime.bin, [runtime.script!, 'build'], {
-      cwd: dir,
-      env: childEnv({ ...env, HUBSPOT_ACCESS_TOKEN: undefined }),
-      timeoutMs: BUILD_TIMEOUT_MS,
-    }));
+    const [, buildSeconds] = await seconds(() =>
+      runToEnd(runtime.bin, [runtime.script!, 'build'], {
+        cwd: dir,
+        env: childEnv({ ...env, HUBSPOT_ACCESS_TOKEN: undefined }),
+        timeoutMs: BUILD_TIMEOUT_MS,
+      }),
+    );
     const port = await freePort();
     const [started, startSeconds] = await seconds(async () => {
       const app = start(runtime.bin, [runtime.script!, 'start', '-H', '127.0.0.1', '-p', String(port)], {
         cwd: dir,
-        env: childEnv({ ...env, HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN, HUBSPOT_BASE_URL: hubspot().baseUrl, HUBSPOT_LOADER_URL: hubspot().loaderUrl }),
+        env: childEnv({
+          ...env,
+          HUBSPOT_ACCESS_TOKEN: ACCESS_TOKEN,
+          HUBSPOT_BASE_URL: hubspot().baseUrl,
+          HUBSPOT_LOADER_URL: hubspot().loaderUrl,
+        }),
       });
       await stoppedOnFailure(app, app.waitFor(/Ready in/, 60_000));
       return app;
     });
     server = started;
     origin = `http://127.0.0.1:${port}`;
-    note(`next: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, built in ${buildSeconds.toFixed(1)} s, started in ${startSeconds.toFixed(1)} s`);
+    note(
+      `next: app ${installSeconds > 0 ? `installed in ${installSeconds.toFixed(1)} s` : 'installed already'}, built in ${buildSeconds.toFixed(1)} s, started in ${startSeconds.toFixed(1)} s`,
+    );
   }
 
   // Not awaited here: each describe's cases wait for it (waitForApp).

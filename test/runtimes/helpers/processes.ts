@@ -77,30 +77,36 @@ export function start(command: string, args: string[], options: StartOptions): S
   // The child may be gone before we write (EPIPE): nothing to report.
   child.stdin!.on('error', () => undefined);
 
-  const waitFor = (pattern: RegExp, timeoutMs: number) => new Promise<RegExpMatchArray>((resolve, reject) => {
-    const check = () => {
-      const match = output.match(pattern);
-      if (match) return done(() => resolve(match));
-      if (exitCode !== undefined) done(() => reject(new Error(`${command} ended (exit ${exitCode}) before printing ${pattern}:\n${output}`)));
-    };
-    const timer = setTimeout(() => done(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`))), timeoutMs);
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      listeners.delete(check);
-      settle();
-    };
-    listeners.add(check);
-    check();
-  });
-
-  const exited = (timeoutMs: number) => new Promise<number | null>((resolve, reject) => {
-    if (exitCode !== undefined) return resolve(exitCode);
-    const timer = setTimeout(() => reject(new Error(`${command} did not end within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.match(pattern);
+        if (match) return done(() => resolve(match));
+        if (exitCode !== undefined)
+          done(() => reject(new Error(`${command} ended (exit ${exitCode}) before printing ${pattern}:\n${output}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${output}`))),
+        timeoutMs,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        settle();
+      };
+      listeners.add(check);
+      check();
     });
-  });
+
+  const exited = (timeoutMs: number) =>
+    new Promise<number | null>((resolve, reject) => {
+      if (exitCode !== undefined) return resolve(exitCode);
+      const timer = setTimeout(() => reject(new Error(`${command} did not end within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
 
   const stop = async () => {
     child.stdin!.end();

@@ -40,7 +40,10 @@ export const tokenIn = (html: string) => /"identificationToken":"([^"]+)"/.exec(
 
 /** The marker cookie a response sets, as `hsi_v=value`. */
 export function markerOf(response: Response): string | undefined {
-  return response.headers.getSetCookie().find((cookie) => cookie.startsWith('hsi_v='))?.split(';')[0];
+  return response.headers
+    .getSetCookie()
+    .find((cookie) => cookie.startsWith('hsi_v='))
+    ?.split(';')[0];
 }
 
 /** Reads a streamed body chunk by chunk: the whole text, and whether `early` had arrived while `late` had not. */
@@ -85,10 +88,17 @@ export async function widgetIn(tab: Page, url: string, email: string | null, coo
   try {
     await tab.goto(url, { waitUntil: 'load', timeout: REQUEST_TIMEOUT_MS });
     // The widget loads at the loader's initialisation or at the script's load(): what it was told once it has loaded.
-    const loaded = await tab.waitForFunction(() => {
-      const fake = (window as { __hubspotFake?: FakeWidget }).__hubspotFake;
-      return fake !== undefined && fake.loads > 0 && { identified: fake.identified, identifiedLoads: fake.identifiedLoads, loads: fake.loads, clears: fake.clears };
-    }, undefined, { timeout: REQUEST_TIMEOUT_MS });
+    const loaded = await tab.waitForFunction(
+      () => {
+        const fake = (window as { __hubspotFake?: FakeWidget }).__hubspotFake;
+        return (
+          fake !== undefined &&
+          fake.loads > 0 && { identified: fake.identified, identifiedLoads: fake.identifiedLoads, loads: fake.loads, clears: fake.clears }
+        );
+      },
+      undefined,
+      { timeout: REQUEST_TIMEOUT_MS },
+    );
     const fake = (await loaded.jsonValue()) as FakeWidget;
     const marker = (await context.cookies()).find((cookie) => cookie.name === 'hsi_v');
     return { ...fake, errors, marker: marker ? { name: marker.name, value: marker.value } : undefined };
@@ -170,20 +180,23 @@ export function webEntryCases(entry: WebEntry): void {
     ...(entry.tokenRoute ? [{ name: 'the tokenRoute option', path: entry.tokenRoute }] : []),
     { name: 'tokenRouteHandler', path: entry.tokenRouteHandler },
   ];
-  it.each(tokenRoutes)('$name answers { email, token, expiresAt } to the signed-in visitor (no-store) and 401 to an anonymous one', async ({ path }) => {
-    const email = 'route@example.com';
-    const response = await get(url(path), { cookie: userCookie(email), accept: 'application/json', headers: SAME_ORIGIN_FETCH });
-    const text = await response.text();
-    expect(response.status, excerpt(text)).toBe(200);
-    const answer = JSON.parse(text) as { email: string; token: string; expiresAt: unknown };
-    expect(answer.email).toBe(email);
-    expect(entry.hubspot().tokens.get(answer.token)).toBe(email);
-    expect(typeof answer.expiresAt).toBe('number');
-    expect(answer.expiresAt).toBeGreaterThan(Date.now());
-    expect(response.headers.get('cache-control')).toContain('no-store');
-    const anonymous = await get(url(path), { accept: 'application/json', headers: SAME_ORIGIN_FETCH });
-    expect(anonymous.status).toBe(401);
-  });
+  it.each(tokenRoutes)(
+    '$name answers { email, token, expiresAt } to the signed-in visitor (no-store) and 401 to an anonymous one',
+    async ({ path }) => {
+      const email = 'route@example.com';
+      const response = await get(url(path), { cookie: userCookie(email), accept: 'application/json', headers: SAME_ORIGIN_FETCH });
+      const text = await response.text();
+      expect(response.status, excerpt(text)).toBe(200);
+      const answer = JSON.parse(text) as { email: string; token: string; expiresAt: unknown };
+      expect(answer.email).toBe(email);
+      expect(entry.hubspot().tokens.get(answer.token)).toBe(email);
+      expect(typeof answer.expiresAt).toBe('number');
+      expect(answer.expiresAt).toBeGreaterThan(Date.now());
+      expect(response.headers.get('cache-control')).toContain('no-store');
+      const anonymous = await get(url(path), { accept: 'application/json', headers: SAME_ORIGIN_FETCH });
+      expect(anonymous.status).toBe(401);
+    },
+  );
 
   it('logout marker: the first anonymous page after an identified one resets the widget once and leaves a tombstone', async () => {
     const identified = await get(url(entry.page), { cookie: userCookie('leaving@example.com') });

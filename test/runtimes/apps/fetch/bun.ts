@@ -4,7 +4,11 @@ import { createPages, visitorOf } from './pages.mjs';
 
 // The access token comes from HUBSPOT_ACCESS_TOKEN (process.env), the default. baseUrl points at the fake HubSpot.
 const baseUrl = process.env.HUBSPOT_BASE_URL;
-const handler = withHubSpotIdentify(createPages({ loaderUrl: process.env.HUBSPOT_LOADER_URL }), { visitor: visitorOf, tokenRoute: '/hubspot/token', baseUrl });
+const handler = withHubSpotIdentify(createPages({ loaderUrl: process.env.HUBSPOT_LOADER_URL }), {
+  visitor: visitorOf,
+  tokenRoute: '/hubspot/token',
+  baseUrl,
+});
 const tokenRoute = tokenRouteHandler({ visitor: visitorOf, baseUrl });
 
 const server = Bun.serve({

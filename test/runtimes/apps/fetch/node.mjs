@@ -5,11 +5,18 @@ import { createPages, visitorOf } from './pages.mjs';
 
 // The access token comes from HUBSPOT_ACCESS_TOKEN (process.env), the default. baseUrl points at the fake HubSpot.
 const baseUrl = process.env.HUBSPOT_BASE_URL;
-const handler = withHubSpotIdentify(createPages({ loaderUrl: process.env.HUBSPOT_LOADER_URL }), { visitor: visitorOf, tokenRoute: '/hubspot/token', baseUrl });
+const handler = withHubSpotIdentify(createPages({ loaderUrl: process.env.HUBSPOT_LOADER_URL }), {
+  visitor: visitorOf,
+  tokenRoute: '/hubspot/token',
+  baseUrl,
+});
 const tokenRoute = tokenRouteHandler({ visitor: visitorOf, baseUrl });
 
-serve({
-  hostname: '127.0.0.1',
-  port: Number(process.env.PORT ?? 3000),
-  fetch: (request) => (new URL(request.url).pathname === '/api/hubspot-token' ? tokenRoute(request) : handler(request)),
-}, (info) => console.log(`listening on http://127.0.0.1:${info.port}`));
+serve(
+  {
+    hostname: '127.0.0.1',
+    port: Number(process.env.PORT ?? 3000),
+    fetch: (request) => (new URL(request.url).pathname === '/api/hubspot-token' ? tokenRoute(request) : handler(request)),
+  },
+  (info) => console.log(`listening on http://127.0.0.1:${info.port}`),
+);

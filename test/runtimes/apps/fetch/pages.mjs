@@ -20,7 +20,9 @@ export function createPages({ loaderUrl }) {
   return async function pages(request) {
     const { pathname } = new URL(request.url);
     if (pathname === '/') {
-      return new Response(`${head('Home')}<h1>Home</h1></body></html>`, { headers: { ...HTML, 'cache-control': 'public, max-age=60', etag: '"home-v1"' } });
+      return new Response(`${head('Home')}<h1>Home</h1></body></html>`, {
+        headers: { ...HTML, 'cache-control': 'public, max-age=60', etag: '"home-v1"' },
+      });
     }
     if (pathname === '/streamed') {
       // The head at once, the rest half a second later: the script must go out with the head, not wait for the end.

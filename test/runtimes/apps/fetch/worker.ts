@@ -6,7 +6,12 @@ import { createPages, visitorOf } from './pages.mjs';
 // Bindings (secrets and vars) come from cloudflare:workers' env, at module level. baseUrl points at the fake HubSpot.
 const accessToken = env.HUBSPOT_ACCESS_TOKEN;
 const baseUrl = env.HUBSPOT_BASE_URL;
-const handler = withHubSpotIdentify(createPages({ loaderUrl: env.HUBSPOT_LOADER_URL }), { accessToken, visitor: visitorOf, tokenRoute: '/hubspot/token', baseUrl });
+const handler = withHubSpotIdentify(createPages({ loaderUrl: env.HUBSPOT_LOADER_URL }), {
+  accessToken,
+  visitor: visitorOf,
+  tokenRoute: '/hubspot/token',
+  baseUrl,
+});
 const tokenRoute = tokenRouteHandler({ accessToken, visitor: visitorOf, baseUrl });
 
 export default {
