@@ -136,8 +136,9 @@ async function login(email: string) {
 const fakeOf = (tab: Page) => tab.evaluate(() => (window as unknown as { __hubspotFake: FakeState }).__hubspotFake);
 
 /** Opens a page and waits until the widget settled (loaded, or its SDK ran with nothing to load). */
-async function open(path: string, settled = 'f.loads >= 1') {
-  const tab = await context.newPage();
+/** Loads a page (in a new tab unless given one: each goto is a new document) and waits until the fake widget has `settled`. */
+async function open(path: string, settled = 'f.loads >= 1', tab?: Page) {
+  tab ??= await context.newPage();
   await tab.goto(`${origin}${path}`);
   await tab.waitForFunction(`(function (f) { return !!f && (${settled}); })(window.__hubspotFake)`);
   // Let any later load() or clear() that should not happen show itself.
@@ -214,10 +215,11 @@ describe('pages in other charsets', () => {
   it.each(['shift_jis', 'gbk', 'euc-kr', 'big5', 'iso-8859-1', 'windows-1252', 'utf-8'])(
     '%s: every email arrives exact, nothing runs',
     async (charset) => {
+      const tab = await context.newPage();
       for (const email of emails) {
         await context.clearCookies();
         await login(email);
-        const tab = await open(`/charset/${charset}`, 'f.loads >= 1');
+        await open(`/charset/${charset}`, 'f.loads >= 1', tab);
         const result = await tab.evaluate(() => ({
           email: (window as unknown as { hsConversationsSettings?: { identificationEmail?: string } }).hsConversationsSettings
             ?.identificationEmail,
@@ -225,8 +227,8 @@ describe('pages in other charsets', () => {
           charset: document.characterSet,
         }));
         expect(result, email).toMatchObject({ email, pwned: undefined });
-        await tab.close();
       }
+      await tab.close();
     },
   );
 });
