@@ -223,7 +223,7 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
     });
   });
 
-  it('regression: a page whose <meta> policy blocks our script is said once (nothing said it)', async () => {
+  it('a page whose <meta> policy blocks our script is said once', async () => {
     await logIn();
     for (let load = 0; load < 2; load++) {
       const { ran } = await visit('/meta');

@@ -128,7 +128,7 @@ describe.each(Object.keys(frameworks))('%s', (framework) => {
   }
   const markerCookies = async () => (await context.cookies(appOrigin())).filter((cookie) => cookie.name === 'hsi_v');
 
-  it('regression: a planted marker resets the widget once over 4 anonymous page loads, though the browser keeps sending it', async () => {
+  it('a planted marker resets the widget once over 4 anonymous page loads, though the browser keeps sending it', async () => {
     await plant(PLANTED);
     expect(await resetsOver(4)).toEqual([1, 0, 0, 0]);
     // The planted cookie is still there (this host cannot remove it); a host-only tombstone beside it covers it.

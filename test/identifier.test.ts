@@ -64,7 +64,7 @@ describe('identify', () => {
     ]);
   });
 
-  it('takes null for no context or options, as it takes none (regression: a valid visitor rendered anonymous, inject threw)', async () => {
+  it('takes null for no context or options, as it takes none', async () => {
     const { hs, errors } = setup();
     const identity = await hs.identify('ada@example.com', null);
     expect(identity).not.toBeNull();
@@ -75,7 +75,7 @@ describe('identify', () => {
     expect(errors).toEqual([]);
   });
 
-  it('an accessToken function that never answers renders the page anonymous within timeout (regression: every page waited for it)', async () => {
+  it('an accessToken function that never answers renders the page anonymous within timeout', async () => {
     const { hs, errors } = setup({ accessToken: () => new Promise<string>(() => undefined), timeout: 50 });
     expect(await hs.identify('ada@example.com')).toBeNull();
     expect(errors.map((error) => error.code)).toEqual(['HSI_TIMEOUT']);
@@ -355,7 +355,7 @@ const dailyLimit = {
 } as const;
 
 describe('one token, one visitor', () => {
-  it('KELVIN SIGN gets its own token, not the one minted for kate (regression: Unicode lower-casing shared it)', async () => {
+  it('KELVIN SIGN gets its own token, not the one minted for kate', async () => {
     const { hs } = setup();
     const kate = await hs.identify('kate@x.io');
     const kelvin = await hs.identify('\u212Aate@x.io');
@@ -429,7 +429,7 @@ describe('forget', () => {
 });
 
 describe('stores and hooks cannot hang or throw into a page', () => {
-  it('a store whose get never resolves is bounded by timeout, said once, then memory serves (regression: the page hung forever)', async () => {
+  it('a store whose get never resolves is bounded by timeout, said once, then memory serves', async () => {
     const { store } = mapStore({ get: () => new Promise(() => undefined) });
     const { hs, logger } = setup({ store, timeout: 100 });
     await hs.identify('ada@example.com');
@@ -447,7 +447,7 @@ describe('stores and hooks cannot hang or throw into a page', () => {
     expect(await hs.identify('ada@example.com')).not.toBeNull();
   });
 
-  it('a logger whose warn throws is contained, also inside the timeout timer (regression: an uncaught exception)', async () => {
+  it('a logger whose warn throws is contained, also inside the timeout timer', async () => {
     hubspot.latencyMs = 100;
     const logger = {
       warn: () => {

@@ -123,7 +123,7 @@ async function interruptRun(fixture: string, limit = 5_000): Promise<{ ready: st
 const portOf = (ready: string) => Number(/port=(\d+)/.exec(ready)![1]);
 
 describe('an interrupted run leaves nothing running', () => {
-  it('regression: an interrupted run no longer leaves its redis-server running (its worker outlived the run, holding it)', async () => {
+  it('an interrupted run leaves no redis-server running (no worker outlives the run holding it)', async () => {
     const { ready, survivors, endedIn } = await interruptRun('redis-hang');
     expect(survivors).toEqual([]);
     expect(await portOpen(portOf(ready))).toBe(false);

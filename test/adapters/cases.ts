@@ -455,7 +455,7 @@ export function runSharedCases(harness: Harness): void {
       });
 
       it.each([false, {}, { email: null }, ''])(
-        'answers 401 when the visitor resolver names no one (%j), as a page load reads it (regression: 503)',
+        'answers 401 when the visitor resolver names no one (%j), as a page load reads it',
         async (nobody) => {
           const target = await start({ tokenRoute: '/hs-token', visitor: () => nobody as never });
           const response = await get(target, '/hs-token', ADA, { headers: { accept: 'application/json' } });

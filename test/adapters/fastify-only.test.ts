@@ -23,7 +23,7 @@ const fake = useFakeHubSpot();
 const options = () => ({ accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() });
 
 describe('fastify only', () => {
-  it('injects a web Response sent as the payload, with its status and headers (regression: never injected)', async () => {
+  it('injects a web Response sent as the payload, with its status and headers', async () => {
     const app = await fastifyApp(options());
     app.get(
       '/response',

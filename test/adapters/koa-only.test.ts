@@ -61,7 +61,7 @@ describe('koa only', () => {
     expect(countScripts(response.text)).toBe(1);
   });
 
-  it('injects a web Response and a Blob as body, as Koa 3 takes them (regression: made private, never injected)', async () => {
+  it('injects a web Response and a Blob as body, as Koa 3 takes them', async () => {
     const app = koaApp(
       { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: memoryLogger() },
       {

@@ -93,7 +93,7 @@ describe('validators added after the rules ran', () => {
   });
 });
 
-describe("caching headers added after the rules ran (regression: a CDN could serve one visitor's token to the next)", () => {
+describe("caching headers added after the rules ran are held to them, so no CDN serves one visitor's token to the next", () => {
   const PUBLIC = { 'Cache-Control': 'public, max-age=600', 'Surrogate-Control': 'max-age=600', Expires: 'Thu, 01 Jan 2099 00:00:00 GMT' };
   const expectPrivate = (response: TestResponse) => {
     expect(identified(response)).toBe(true);
@@ -115,7 +115,7 @@ describe("caching headers added after the rules ran (regression: a CDN could ser
     expect((await request({ accept: 'text/html' })).headers['cache-control']).toBe(PUBLIC['Cache-Control']);
   });
 
-  it('koa: the outer error handler renders an error page that prints hsIdentity, with a public Cache-Control (regression: went out public)', async () => {
+  it('koa: the outer error handler renders an error page that prints hsIdentity, with a public Cache-Control', async () => {
     const app = koaApp(options(), {
       before: (koa) =>
         koa.use(async (ctx, next) => {

@@ -108,7 +108,7 @@ describe('StreamingInjector', () => {
     expect(out.toString()).toBe('<p>fragment</p><unclosed');
   });
 
-  it('has nothing to say about an empty body (regression: HEAD responses were reported as pages without <head>)', () => {
+  it('has nothing to say about an empty body', () => {
     expect(feed([]).outcome).toBeUndefined();
     expect(feed([Buffer.alloc(0)]).outcome).toBeUndefined();
   });

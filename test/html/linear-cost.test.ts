@@ -12,7 +12,7 @@ const pages: Record<string, (length: number) => string> = {
   'all <': (n) => fill('<', n),
   'an unterminated comment': (n) => '<head><!--' + fill('x-', n - 10),
   'an unterminated attribute quote': (n) => '<head><p title="' + fill('x', n - 16),
-  'text repeating hs-script-loader (regression: 19 s at 1 MB)': (n) => '<head><p>' + fill('hs-script-loader ', n - 9),
+  'text repeating hs-script-loader': (n) => '<head><p>' + fill('hs-script-loader ', n - 9),
   'near-miss <script id=hs-script-loade': (n) => fill('<script id=hs-script-loade', n),
   'near-miss </hea': (n) => fill('</hea', n),
   'near-miss </bod': (n) => fill('</bod', n),

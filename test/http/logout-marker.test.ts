@@ -188,7 +188,7 @@ describe('anonymousMarkerStep', () => {
 });
 
 describe('a planted or malformed marker makes at most one reset', () => {
-  it('regression: a parent-domain marker a sibling planted reset every anonymous page; now once', () => {
+  it('a parent-domain marker a sibling planted resets one anonymous page, not every one', () => {
     const jar = new Jar();
     jar.parent.push(PLANTED);
     expect(resetsOver(6, () => anonymousPage(jar))).toBe(1);
@@ -240,7 +240,7 @@ describe('a planted or malformed marker makes at most one reset', () => {
     expect(resetsOver(4, () => anonymousPage(jar))).toBe(0);
   });
 
-  it('planted values on different paths no longer reset in turns: the tombstone keeps what earlier ones covered', () => {
+  it('planted values on different paths do not reset in turns: the tombstone keeps what earlier ones covered', () => {
     const jar = new Jar();
     const onPathX = 'xPlantedOnPathX0000000';
     const onPathY = 'yPlantedOnPathY0000000';

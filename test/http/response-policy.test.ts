@@ -35,7 +35,7 @@ describe('makePrivate', () => {
     expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
   });
 
-  it("keeps the app's no-store, made private and without lifetimes all the same (regression: passed through verbatim)", () => {
+  it("keeps the app's no-store, made private and without lifetimes all the same", () => {
     expect(privateCacheControl('no-store')).toBe('private, no-store');
     expect(privateCacheControl('public, max-age=600, no-store')).toBe('private, no-store');
     expect(privateCacheControl('s-maxage=600, no-store')).toBe('private, no-store');

@@ -162,7 +162,7 @@ describe('NestJS on @nestjs/platform-fastify', () => {
     expect(response.headers['cache-control']).toContain('private');
   });
 
-  describe('a page behind an AuthGuard, which sets the user after the plugin looked (issue 13.1)', () => {
+  describe('a page behind an AuthGuard, which sets the user after the plugin looked', () => {
     const guarded = (app: NestFastifyApplication) =>
       app.inject({ method: 'GET', url: '/guarded', headers: { accept: 'text/html', [SESSION]: 'ada@example.com' } });
 

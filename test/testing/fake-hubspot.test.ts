@@ -61,7 +61,7 @@ describe('startFakeHubSpot', () => {
     expect(await forbidden.json()).toMatchObject({ status: 'error', category: 'MISSING_SCOPES', correlationId: expect.any(String) });
   });
 
-  it('counts its rate-limit headers down per 10-second window and per day, and rolls them over (regression: they counted every call ever made)', async () => {
+  it('counts its rate-limit headers down per 10-second window and per day, and rolls them over', async () => {
     const remaining = (response: Response) => [
       response.headers.get('x-hubspot-ratelimit-remaining'),
       response.headers.get('x-hubspot-ratelimit-daily-remaining'),

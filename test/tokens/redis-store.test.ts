@@ -92,7 +92,7 @@ describe('a fleet sharing one Redis', () => {
     expect((await b.identify('ada@example.com'))!.token).not.toBe(first!.token);
   });
 
-  it('a server whose peer died holding the lock mints itself once the lock expires (regression: the lock state was served as a token)', async () => {
+  it('a server whose peer died holding the lock mints itself once the lock expires', async () => {
     const { hs } = identifier(new RedisTokenStore({ client: io }));
     await holdLockLikeADeadPeer('ada@example.com', 300);
     const started = performance.now();
@@ -157,7 +157,7 @@ describe('RedisTokenStore itself', () => {
     );
   });
 
-  it('a stale holder unlocking late does not free the lock a peer took since (regression: the owner was kept per key)', async () => {
+  it('a stale holder unlocking late does not free the lock a peer took since', async () => {
     const store = new RedisTokenStore({ client: io });
     const stale = await store.lock('k', 30);
     await settle(50);

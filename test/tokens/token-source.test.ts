@@ -65,7 +65,7 @@ describe('a hit in memory', () => {
 });
 
 describe('memory in proportion', () => {
-  it('cache.max is a bound, not an allocation (regression: an empty identifier took 326 KB at the default 10,000)', () => {
+  it('cache.max is a bound, not an allocation', () => {
     const used = () => {
       const { heapUsed, arrayBuffers } = process.memoryUsage();
       return heapUsed + arrayBuffers;
@@ -81,7 +81,7 @@ describe('memory in proportion', () => {
 });
 
 describe('the injected clock', () => {
-  it('decides when a failed store is tried again, without real time passing (regression: Date.now)', async () => {
+  it('decides when a failed store is tried again, without real time passing', async () => {
     let down = true;
     const entries = new Map<string, StoredToken>();
     let reads = 0;
@@ -137,7 +137,7 @@ describe('timers where setTimeout returns a number (Cloudflare Workers, browsers
     vi.unstubAllGlobals();
   });
 
-  it('a slow HubSpot renders the page anonymous within timeout, and the late token reaches the next page (regression: "timer.unref is not a function")', async () => {
+  it('a slow HubSpot renders the page anonymous within timeout, and the late token reaches the next page', async () => {
     const { hs, logger } = setup({ timeout: 50 });
     hubspot.latencyMs = 150;
     expect(await hs.identify('ada@example.com')).toBeNull();
