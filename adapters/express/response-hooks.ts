@@ -46,8 +46,6 @@ class ResponseState implements ResponseHeaders {
   injector?: StreamingInjector;
   /** Calls made while the flow decided (a page waiting for its identity). */
   held?: HeldCall[];
-  /** write() answered false while holding: 'drain' is owed. */
-  owesDrain = false;
 
   constructor(
     readonly res: ServerResponse,
@@ -138,10 +136,6 @@ function waits(state: ResponseState, status: number, call: HeldCall): boolean {
     const calls = state.held ?? [];
     state.held = undefined;
     for (const { method, args } of calls) (res[method] as Method).apply(res, args);
-    if (state.owesDrain) {
-      state.owesDrain = false;
-      res.emit('drain');
-    }
   });
   return true;
 }
@@ -232,10 +226,9 @@ function bodyHooks(own: boolean): Record<'write' | 'end', Hook> {
       function (this: ServerResponse, ...args: unknown[]) {
         const state = stateOf(this);
         if (!mine(state)) return write.apply(this, args);
-        if (waits(state, this.statusCode, { method: 'write', args })) {
-          state.owesDrain = true;
-          return false;
-        }
+        // Held writes claim no backpressure: a 'drain' emitted on res would not reach a pipe whose listener
+        // compression() moved onto its own stream, and the page would never finish. The hold ends within `timeout`.
+        if (waits(state, this.statusCode, { method: 'write', args })) return true;
         const injector = state.injector;
         if (!injector) return write.apply(this, args);
         const { chunk, encoding, callback } = parseArgs(args);

@@ -282,6 +282,27 @@ describe('express only', () => {
       }
     });
 
+    it("a file piped through compression() while its visitor's token is minted goes out whole, injected and compressed", async () => {
+      // compression() moves res's 'drain' listeners onto its gzip stream, so the pipe must not be left waiting for one.
+      fake().latencyMs = 100;
+      const target = build(
+        (a) => {
+          a.use('/static', express.static(root));
+          a.get('/file', (_req, res) => res.sendFile(join(root, 'index.html')));
+        },
+        (a) => a.use(compression()),
+      );
+      for (const path of ['/static/index.html', '/file']) {
+        const response = await send(supertest(target), path, {
+          headers: { ...ADA, [USER_HEADER]: `cold-${path.length}@example.com`, 'accept-encoding': 'gzip' },
+        });
+        expect(response.status, path).toBe(200);
+        expect(response.headers['content-encoding'], path).toBe('gzip');
+        expect(countScripts(response.text), path).toBe(1);
+        expect(response.text.replace(/<script data-hubspot-identify[\s\S]*?<\/script>/, ''), path).toBe(PAGE);
+      }
+    });
+
     it("a logged-in visitor's stylesheet lost its public max-age: assets keep their caching headers", async () => {
       const response = await send(supertest(staticApp()), '/site.css', { headers: ADA });
       expect(response.headers['cache-control']).toBe('public, max-age=86400');
