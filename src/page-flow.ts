@@ -397,11 +397,6 @@ export class Visit<Req, Res> {
     this.#flow.facts.show(this.#req, this.#res, shown);
   }
 
-  /** Settles once the identification started when the request arrived has (within `timeout`): for an error page rendered outside the middleware. */
-  async settled(): Promise<void> {
-    await this.#pending;
-  }
-
   /**
    * The rules for the response as its headers go out. A response that will not carry the script (not
    * HTML, a redirect, 204/206/304) is left untouched at once. An HTML page waits, within `timeout`, for

@@ -89,10 +89,10 @@ export function hubspotIdentify(options?: KoaOptions): Middleware & Forgets {
     try {
       await next();
     } catch (error) {
-      // An outer error handler renders the page now, its template free to print hsIdentity (once it
-      // is known, within timeout): an HTML page it sends goes private all the same.
-      await visit.settled();
-      if (visit.identity) keepPrivateOnWriteHead(ctx.res, 'html-page');
+      // Rethrown at once: Koa's own error answer is text/plain, which must not wait for HubSpot. An outer
+      // error handler's template prints hsIdentity if it is known by then (as any template on a cold
+      // page), and an HTML page it sends for a named visitor goes private all the same.
+      if (visit.named) keepPrivateOnWriteHead(ctx.res, 'html-page');
       throw error;
     }
     await respond(ctx, visit);

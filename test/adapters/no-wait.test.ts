@@ -203,3 +203,30 @@ describe.each(apps)('$name', (app) => {
     expect(fake().calls).toHaveLength(1);
   });
 });
+
+describe('koa: a route that throws', () => {
+  it("gets Koa's own text/plain 500 while HubSpot holds its answer: it will not carry the script", async () => {
+    // A timeout past the test's own: an answer that waited for HubSpot would fail the test.
+    const app = koaApp(
+      { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false, timeout: 30_000 },
+      {
+        routes: {
+          'GET /throws': () => {
+            throw new Error('boom');
+          },
+        },
+      },
+    );
+    app.silent = true;
+    const release = fake().hold();
+    try {
+      const response = await send(supertest(app.callback()), '/throws', {
+        headers: { accept: HTML_ACCEPT, [USER_HEADER]: 'ada@example.com' },
+      });
+      expect(response.status).toBe(500);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    } finally {
+      release();
+    }
+  });
+});
