@@ -20,10 +20,7 @@ const cases: Case[] = [
   ['an abrupt empty comment <!--->', '<head><!--->@</head>'],
   ['a comment closed by --!>', '<head><!-- </head> --!>@</head>'],
   ['an unterminated comment', '<head><!-- </head></body>', 'no-insertion-point'],
-  [
-    '</head> in a script string',
-    '<head><script>var s = "</head>";</script>@</head>',
-  ],
+  ['</head> in a script string', '<head><script>var s = "</head>";</script>@</head>'],
   ['</head> in an escaped script (<!-- ... -->)', '<head><script><!-- </head> --></script>@</head>'],
   ['</script> inside a double-escaped script', '<head><script><!--<script></head></script>--></script>@</head>'],
   ['</head> in <style>', '<head><style>/* </head> */</style>@</head>'],
