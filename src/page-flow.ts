@@ -308,7 +308,10 @@ const namesNoOne = (input: VisitorInput) => input === null || input === undefine
 export class Visit<Req, Res> {
   /** What templates see: the identity, or null. */
   identity: Identity | null = null;
-  /** Drop the request's validators (If-None-Match, If-Modified-Since): a visitor is named, so the page is theirs. */
+  /**
+   * Drop the request's validators (If-None-Match, If-Modified-Since): a visitor is named, or the resolver
+   * has not answered yet, so the page may be theirs and must not be answered 304 from an anonymous copy.
+   */
   readonly dropsValidators: boolean;
   /** With `inject: false`: settles once the identity templates need is known. */
   readonly ready: Promise<void> | undefined;
@@ -337,7 +340,7 @@ export class Visit<Req, Res> {
     if (isPromise(input)) {
       // A cold start: the app renders meanwhile; the page waits for it when it is sent.
       this.#pending = input.then((value) => this.#start(value));
-      this.dropsValidators = false;
+      this.dropsValidators = true;
     } else {
       const found = this.#start(input);
       if (isPromise(found)) this.#pending = found;

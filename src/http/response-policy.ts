@@ -18,8 +18,16 @@ export function statusTakesScript(status: number): boolean {
   return status === 200 || (status >= 400 && status <= 599);
 }
 
-// CDNs obey these over Cache-Control (RFC 9213 and the vendors' own names), so a private page loses them.
-const SHARED_CACHE_HEADERS = ['CDN-Cache-Control', 'Surrogate-Control', 'Cloudflare-CDN-Cache-Control', 'Vercel-CDN-Cache-Control'];
+// CDNs obey these over Cache-Control (RFC 9213 and the vendors' own names: Akamai's Edge-Control), so a private page
+// loses them; any other `<vendor>-CDN-Cache-Control` too, where the header names can be listed.
+const SHARED_CACHE_HEADERS = [
+  'CDN-Cache-Control',
+  'Surrogate-Control',
+  'Cloudflare-CDN-Cache-Control',
+  'Vercel-CDN-Cache-Control',
+  'Netlify-CDN-Cache-Control',
+  'Edge-Control',
+];
 // Validators another visitor's conditional request could match (If-None-Match, If-Modified-Since).
 export const VALIDATORS = ['ETag', 'Last-Modified'];
 
@@ -34,7 +42,7 @@ export function makePrivate(headers: HeaderAccess): void {
   if (value !== current) headers.set('Cache-Control', value);
   // Expires is a lifetime too (HTTP/1.0 caches, and any cache when Cache-Control has no max-age).
   if (headers.names) {
-    for (const name of headers.names()) if (DROPPED.has(name)) headers.remove(name);
+    for (const name of headers.names()) if (isDropped(name)) headers.remove(name);
     return;
   }
   for (const name of DROPPED_NAMES) headers.remove(name);
@@ -43,10 +51,11 @@ export function makePrivate(headers: HeaderAccess): void {
 const DROPPED_NAMES = ['Expires', ...SHARED_CACHE_HEADERS, ...VALIDATORS];
 // The same rules, one header at a time, by lower-cased name: for headers set after makePrivate ran.
 const DROPPED = new Set(DROPPED_NAMES.map((name) => name.toLowerCase()));
+const isDropped = (lower: string) => DROPPED.has(lower) || lower.endsWith('-cdn-cache-control');
 
 /** What a header set on a private response becomes: Cache-Control made private, undefined for one it may not carry, else the value. */
 export function privateHeaderValue(name: string, value: unknown): unknown {
   const lower = name.toLowerCase();
   if (lower === 'cache-control') return privateCacheControl(value);
-  return DROPPED.has(lower) ? undefined : value;
+  return isDropped(lower) ? undefined : value;
 }

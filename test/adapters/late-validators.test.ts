@@ -8,6 +8,7 @@ import { etag } from 'hono/etag';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import fastifyPlugin from '../../adapters/fastify/index.js';
+import { withHubSpotIdentify } from '../../adapters/fetch/index.js';
 import { hubspotIdentify as honoIdentify } from '../../adapters/hono/index.js';
 import { hubspotIdentify as koaIdentify } from '../../adapters/koa/index.js';
 import { useFakeHubSpot } from '../helpers/hubspot.js';
@@ -209,5 +210,34 @@ describe('two middleware instances on one request', () => {
     const ada = await send(supertest(getRequestListener(app.fetch)), '/page', { headers: ADA });
     expect(identified(ada)).toBe(true);
     expect(markers(ada)).toHaveLength(1);
+  });
+});
+
+describe('web adapters: a conditional page load while an async visitor resolver answers', () => {
+  const ETAG = '"v1"';
+  // The app answers 304 to its own validator, as a handler with an ETag check does.
+  const page = (request: Request) =>
+    request.headers.get('if-none-match') === ETAG
+      ? new Response(null, { status: 304, headers: { etag: ETAG } })
+      : new Response(PAGE, { headers: { 'content-type': 'text/html', etag: ETAG } });
+  const conditional = (user?: string) =>
+    new Request('http://app.test/', { headers: { accept: 'text/html', 'if-none-match': ETAG, ...(user ? { 'x-user': user } : {}) } });
+
+  it.each(['fetch', 'hono'])('%s: the logged-in visitor gets their identified page, not the 304 of an anonymous copy', async (name) => {
+    const options = { accessToken: 'pat-test', baseUrl: fake().baseUrl, logger: false as const };
+    const run =
+      name === 'fetch'
+        ? withHubSpotIdentify(page, { ...options, visitor: async (request: Request) => request.headers.get('x-user') })
+        : (() => {
+            const app = new Hono();
+            app.use(honoIdentify({ ...options, visitor: async (c) => c.req.header('x-user') }));
+            app.get('/', (c) => page(c.req.raw));
+            return (request: Request) => app.request(request);
+          })();
+    const ada = await run(conditional('ada@example.com'));
+    expect(ada.status).toBe(200);
+    expect(ada.headers.get('etag')).toBeNull();
+    expect(ada.headers.get('cache-control')).toBe('private');
+    expect(await ada.text()).toContain('"identificationEmail":"ada@example.com"');
   });
 });

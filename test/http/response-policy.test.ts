@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { headersOf } from '../helpers/headers.js';
 import { dropConditionals, privateCacheControl } from '../../src/http/cache-headers.js';
-import { makePrivate, statusTakesScript } from '../../src/http/response-policy.js';
+import { makePrivate, privateHeaderValue, statusTakesScript } from '../../src/http/response-policy.js';
 
 describe('statusTakesScript', () => {
   it.each([
@@ -33,6 +33,22 @@ describe('makePrivate', () => {
     });
     makePrivate(headers);
     expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
+  });
+
+  it("drops every CDN's own caching header: Netlify's, Akamai's Edge-Control, any <vendor>-CDN-Cache-Control", () => {
+    const headers = headersOf({
+      'Cache-Control': 'public, max-age=600',
+      'Netlify-CDN-Cache-Control': 'public, s-maxage=3600',
+      'Edge-Control': 'cache-maxage=3600s',
+      'Acme-CDN-Cache-Control': 'max-age=60',
+      'Content-Type': 'text/html',
+    });
+    // Every adapter's headers can list their names, which is how a vendor's name not on the list is found.
+    makePrivate({ ...headers, names: () => Object.keys(headers.all) });
+    expect(headers.all).toEqual({ 'cache-control': 'private', 'content-type': 'text/html' });
+    for (const name of ['Netlify-CDN-Cache-Control', 'edge-control', 'Acme-CDN-Cache-Control'])
+      expect(privateHeaderValue(name, 'max-age=60'), name).toBeUndefined();
+    expect(privateHeaderValue('X-Cache-Control-Note', 'kept')).toBe('kept');
   });
 
   it("keeps the app's no-store, made private and without lifetimes all the same", () => {
